@@ -1,0 +1,1 @@
+"""The tamper-evident audit trail every context writes to, and its verifier."""

@@ -1,0 +1,284 @@
+"""The ledger's application API. Each write is one unit of work: load, decide, save, commit.
+
+Rejections are audited in a transaction of their own after the rollback, so the ledger stays
+exactly as it was while the attempt is still on record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from twinrail.ledger.domain.book import Book, Outcome
+from twinrail.ledger.domain.commands import (
+    CloseAccount,
+    DefineAsset,
+    OpenAccount,
+    PostPendingTransfer,
+    PostTransfer,
+    ReverseTransfer,
+    VoidPendingTransfer,
+)
+from twinrail.ledger.domain.errors import (
+    BatchRejected,
+    ConcurrentUpdate,
+    HoldNotPending,
+    LedgerRejection,
+    StoreUnavailable,
+    UnknownAccount,
+    UnknownTransfer,
+)
+from twinrail.ledger.domain.model import Account, Balance, Totals, Transfer
+from twinrail.ledger.domain.money import Asset
+from twinrail.ledger.service.retry import MAX_ATTEMPTS, backoff, is_retryable
+from twinrail.ledger.service.statements import StatementPage, build_statement
+from twinrail.ledger.service.unit_of_work import LedgerUnitOfWork
+from twinrail.ledger.store.ledger_store import LedgerStore
+from twinrail.platform.clock import Clock, utc_now
+from twinrail.platform.db import READ_ONLY
+
+__all__ = ["LedgerService", "BatchItemResult"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItemResult:
+    """One item of a bulk batch: its outcome, or the rejection that skipped it."""
+
+    index: int
+    outcome: Outcome | None = None
+    error: LedgerRejection | None = None
+
+
+class LedgerService:
+    """Assets, accounts, transfers, holds and their queries, over one database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Clock = utc_now,
+        actor: str = "system",
+        correlation_id: str | None = None,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.actor = actor
+        self.correlation_id = correlation_id
+
+    def acting_as(self, actor: str, correlation_id: str | None = None) -> LedgerService:
+        """The same service, recording `actor` and `correlation_id` in the audit trail."""
+        return LedgerService(
+            self.engine, clock=self.clock, actor=actor, correlation_id=correlation_id
+        )
+
+    def _uow(self) -> LedgerUnitOfWork:
+        return LedgerUnitOfWork(
+            self.engine, actor=self.actor, correlation_id=self.correlation_id, clock=self.clock
+        )
+
+    # writes
+
+    def define_asset(self, cmd: DefineAsset) -> Asset:
+        return self._write(
+            "ledger.define_asset", f"asset:{cmd.code}", lambda b: b.define_asset(cmd)
+        )
+
+    def open_account(self, cmd: OpenAccount) -> Account:
+        return self._write(
+            "ledger.open_account",
+            f"account:{cmd.id}",
+            lambda b: b.open_account(cmd),
+            accounts=[cmd.id],
+        )
+
+    def close_account(self, cmd: CloseAccount) -> Account:
+        return self._write(
+            "ledger.close_account",
+            f"account:{cmd.id}",
+            lambda b: b.close_account(cmd),
+            accounts=[cmd.id],
+        )
+
+    def post_transfer(self, cmd: PostTransfer) -> Outcome:
+        """Post (or hold) one transfer; replaying the same id and body returns the original."""
+        action = "ledger.place_hold" if cmd.pending else "ledger.post_transfer"
+        return self._write(
+            action,
+            f"transfer:{cmd.id}",
+            lambda b: b.post_transfer(cmd),
+            accounts=[p.account_id for p in cmd.postings],
+            transfers=[cmd.id],
+        )
+
+    def post_pending(self, cmd: PostPendingTransfer) -> Transfer:
+        return self._write(
+            "ledger.post_hold",
+            f"transfer:{cmd.hold_id}",
+            lambda b: b.post_pending(cmd),
+            transfers=[cmd.hold_id],
+        )
+
+    def void_pending(self, cmd: VoidPendingTransfer) -> Transfer:
+        return self._write(
+            "ledger.void_hold",
+            f"transfer:{cmd.hold_id}",
+            lambda b: b.void_pending(cmd),
+            transfers=[cmd.hold_id],
+        )
+
+    def reverse_transfer(self, cmd: ReverseTransfer) -> Outcome:
+        return self._write(
+            "ledger.reverse_transfer",
+            f"transfer:{cmd.id}",
+            lambda b: b.reverse_transfer(cmd),
+            transfers=[cmd.id, cmd.original_id],
+        )
+
+    def post_linked_batch(self, cmds: Sequence[PostTransfer]) -> list[Outcome]:
+        """Post every transfer or none: the first rejection rejects the batch (BatchRejected)."""
+
+        def decide(book: Book) -> list[Outcome]:
+            outcomes = []
+            for index, cmd in enumerate(cmds):
+                try:
+                    outcomes.append(book.post_transfer(cmd))
+                except LedgerRejection as exc:
+                    raise BatchRejected(index, exc) from exc
+            return outcomes
+
+        return self._write(
+            "ledger.post_linked_batch",
+            f"batch:{cmds[0].id if cmds else '-'}",
+            decide,
+            accounts=[p.account_id for c in cmds for p in c.postings],
+            transfers=[c.id for c in cmds],
+            details={"size": len(cmds)},
+        )
+
+    def post_bulk(self, cmds: Sequence[PostTransfer]) -> list[BatchItemResult]:
+        """Post each transfer on its own merits in one commit; report per item."""
+
+        def decide(book: Book) -> list[BatchItemResult]:
+            results = []
+            for index, cmd in enumerate(cmds):
+                try:
+                    results.append(BatchItemResult(index, outcome=book.post_transfer(cmd)))
+                except LedgerRejection as exc:
+                    results.append(BatchItemResult(index, error=exc))
+            return results
+
+        return self._write(
+            "ledger.post_bulk",
+            f"batch:{cmds[0].id if cmds else '-'}",
+            decide,
+            accounts=[p.account_id for c in cmds for p in c.postings],
+            transfers=[c.id for c in cmds],
+            details={"size": len(cmds)},
+        )
+
+    def expire_holds(self, limit: int = 1000) -> list[Transfer]:
+        """Release holds whose timeout has passed; returns the holds it expired."""
+        with self._reader() as conn:
+            due = LedgerStore(conn).expired_hold_ids(self.clock(), limit)
+        if not due:
+            return []
+
+        def decide(book: Book) -> list[Transfer]:
+            expired = []
+            for hold_id in due:
+                try:
+                    expired.append(book.expire_pending(hold_id))
+                except HoldNotPending:
+                    continue  # posted or voided since we looked
+            return expired
+
+        return self._write("ledger.expire_holds", "holds", decide, transfers=due)
+
+    def _write(
+        self,
+        action: str,
+        subject: str,
+        decide: Callable[[Book], T],
+        *,
+        accounts: Sequence[str] = (),
+        transfers: Sequence[str] = (),
+        details: dict[str, Any] | None = None,
+    ) -> T:
+        """Run `decide` on a freshly loaded, locked slice; save and commit what it recorded."""
+        for attempt in range(MAX_ATTEMPTS):
+            uow = self._uow()
+            try:
+                with uow:
+                    book = Book(uow.ledger.load(accounts, transfers), self.clock())
+                    result = decide(book)
+                    if book.events:
+                        uow.ledger.save(book.state, book.events, book.now)
+                        uow.publish(book.events)
+                        uow.audit(action, subject, events=len(book.events), **(details or {}))
+                        uow.commit()
+                    return result
+            except LedgerRejection as exc:
+                self._audit_rejection(action, subject, exc)
+                raise
+            except DBAPIError as exc:
+                if not is_retryable(exc):
+                    raise StoreUnavailable("the ledger database failed", action=action) from exc
+                backoff(attempt)
+        raise ConcurrentUpdate("gave up after repeated write conflicts", action=action)
+
+    def _audit_rejection(self, action: str, subject: str, exc: LedgerRejection) -> None:
+        with self._uow() as uow:
+            uow.audit(action, subject, outcome="rejected", error=exc.to_dict())
+            uow.commit()
+
+    # queries
+
+    def balance(self, account_id: str, as_of: dt.datetime | None = None) -> Balance:
+        """The balance now, or posted as of a past moment (entries effective by then)."""
+        with self._reader() as conn:
+            store = LedgerStore(conn)
+            found = store.account(account_id)
+            if found is None:
+                raise UnknownAccount(f"account {account_id} does not exist", account_id=account_id)
+            account, totals = found
+            if as_of is not None:
+                totals = store.posted_totals_as_of(account_id, as_of)
+            return Balance(account.id, account.asset, account.normal_side, totals)
+
+    def statement(
+        self,
+        account_id: str,
+        *,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> StatementPage:
+        """Posted entries in [start, end) with the running balance after each, a page at a time."""
+        with self._reader() as conn:
+            return build_statement(conn, account_id, start, end, cursor, limit)
+
+    def transfer(self, transfer_id: str) -> Transfer:
+        with self._reader() as conn:
+            found = LedgerStore(conn).transfer(transfer_id)
+        if found is None:
+            raise UnknownTransfer(f"transfer {transfer_id} does not exist", transfer_id=transfer_id)
+        return found
+
+    def accounts(self) -> list[tuple[Account, Totals]]:
+        with self._reader() as conn:
+            return LedgerStore(conn).list_accounts()
+
+    def assets(self) -> list[Asset]:
+        with self._reader() as conn:
+            return LedgerStore(conn).list_assets()
+
+    def _reader(self) -> Connection:
+        return self.engine.connect().execution_options(**READ_ONLY)

@@ -1,0 +1,386 @@
+"""Reads and writes the ledger's tables for one unit of work; maps rows to domain values.
+
+Locking: the accounts a command touches are read with SELECT ... FOR UPDATE in id order, so
+concurrent writers on PostgreSQL queue on the same rows in the same order and cannot deadlock;
+limits are then checked on balances no one else can change until commit. SQLite has one writer
+at a time (BEGIN IMMEDIATE), so there the lock clause is simply not emitted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, bindparam, insert, or_, select, update
+
+from twinrail.ledger.domain.events import (
+    AccountClosed,
+    AccountOpened,
+    AssetDefined,
+    HoldExpired,
+    HoldPlaced,
+    HoldPosted,
+    HoldVoided,
+    LedgerEvent,
+    TransferPosted,
+)
+from twinrail.ledger.domain.model import (
+    Account,
+    Entry,
+    Limits,
+    Posting,
+    Side,
+    Totals,
+    Transfer,
+    TransferStatus,
+)
+from twinrail.ledger.domain.money import Asset
+from twinrail.ledger.domain.state import LedgerState
+from twinrail.ledger.store.tables import accounts, assets, entries, events, transfers
+from twinrail.platform.types import amount_sum
+
+__all__ = ["LedgerStore"]
+
+
+class LedgerStore:
+    """The ledger's persistence on one connection (inside the caller's transaction)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # loading
+
+    def load(
+        self,
+        account_ids: Collection[str] = (),
+        transfer_ids: Collection[str] = (),
+        *,
+        lock: bool = True,
+    ) -> LedgerState:
+        """The state slice a command needs: all assets, these accounts (locked), these transfers."""
+        state = LedgerState()
+        for code, scale in self.conn.execute(select(assets.c.code, assets.c.scale)):
+            state.assets[code] = Asset(code, scale)
+        if transfer_ids:
+            query = select(transfers).where(transfers.c.id.in_(sorted(set(transfer_ids))))
+            for row in self.conn.execute(query.with_for_update() if lock else query):
+                state.transfers[row.id] = _transfer(row)
+            reversed_query = select(transfers.c.reverses).where(
+                transfers.c.reverses.in_(sorted(set(transfer_ids)))
+            )
+            state.reversed_ids.update(self.conn.scalars(reversed_query))
+        wanted = set(account_ids)
+        for t in state.transfers.values():
+            wanted.update(p.account_id for p in t.postings)
+        if wanted:
+            query = (
+                select(accounts).where(accounts.c.id.in_(sorted(wanted))).order_by(accounts.c.id)
+            )
+            for row in self.conn.execute(query.with_for_update() if lock else query):
+                state.accounts[row.id] = _account(row)
+                state.totals[row.id] = _totals(row)
+        return state
+
+    def account(self, account_id: str) -> tuple[Account, Totals] | None:
+        row = self.conn.execute(select(accounts).where(accounts.c.id == account_id)).first()
+        return (_account(row), _totals(row)) if row else None
+
+    def asset(self, code: str) -> Asset | None:
+        row = self.conn.execute(select(assets).where(assets.c.code == code)).first()
+        return Asset(row.code, row.scale) if row else None
+
+    def list_assets(self) -> list[Asset]:
+        return [Asset(r.code, r.scale) for r in self.conn.execute(select(assets).order_by("code"))]
+
+    def list_accounts(self) -> list[tuple[Account, Totals]]:
+        rows = self.conn.execute(select(accounts).order_by(accounts.c.code, accounts.c.id))
+        return [(_account(r), _totals(r)) for r in rows]
+
+    def transfer(self, transfer_id: str) -> Transfer | None:
+        row = self.conn.execute(select(transfers).where(transfers.c.id == transfer_id)).first()
+        return _transfer(row) if row else None
+
+    def expired_hold_ids(self, now: dt.datetime, limit: int) -> list[str]:
+        query = (
+            select(transfers.c.id)
+            .where(transfers.c.status == "pending", transfers.c.expires_at <= now)
+            .order_by(transfers.c.expires_at, transfers.c.id)
+            .limit(limit)
+        )
+        return list(self.conn.scalars(query))
+
+    def posted_totals_as_of(self, account_id: str, as_of: dt.datetime) -> Totals:
+        """Posted debits and credits of entries effective at or before `as_of`."""
+        query = (
+            select(entries.c.side, amount_sum(entries.c.amount))
+            .where(entries.c.account_id == account_id, entries.c.effective_at <= as_of)
+            .group_by(entries.c.side)
+        )
+        sums = {side: total or 0 for side, total in self.conn.execute(query)}
+        return Totals(debits_posted=sums.get("debit", 0), credits_posted=sums.get("credit", 0))
+
+    def entries_page(
+        self,
+        account_id: str,
+        start: dt.datetime | None,
+        end: dt.datetime | None,
+        after: tuple[dt.datetime, int] | None,
+        limit: int,
+    ) -> list[tuple[int, Entry]]:
+        """Entries of an account in [start, end), ordered by (effective_at, id), after a cursor."""
+        query = select(entries).where(entries.c.account_id == account_id)
+        if start is not None:
+            query = query.where(entries.c.effective_at >= start)
+        if end is not None:
+            query = query.where(entries.c.effective_at < end)
+        if after is not None:
+            query = query.where(_after(after))
+        query = query.order_by(entries.c.effective_at, entries.c.id).limit(limit)
+        return [(r.id, _entry(r)) for r in self.conn.execute(query)]
+
+    def totals_before(self, account_id: str, position: tuple[dt.datetime, int]) -> Totals:
+        """Posted totals of every entry ordered before `position` (for running balances)."""
+        at, entry_id = position
+        query = (
+            select(entries.c.side, amount_sum(entries.c.amount))
+            .where(
+                entries.c.account_id == account_id,
+                or_(
+                    entries.c.effective_at < at,
+                    and_(entries.c.effective_at == at, entries.c.id < entry_id),
+                ),
+            )
+            .group_by(entries.c.side)
+        )
+        sums = {side: total or 0 for side, total in self.conn.execute(query)}
+        return Totals(debits_posted=sums.get("debit", 0), credits_posted=sums.get("credit", 0))
+
+    def transfer_ids_for_account(
+        self,
+        account_id: str,
+        start: dt.datetime | None,
+        end: dt.datetime | None,
+        after: tuple[dt.datetime, int] | None,
+        limit: int,
+    ) -> list[tuple[int, dt.datetime, str]]:
+        rows = self.entries_page(account_id, start, end, after, limit)
+        return [(entry_id, e.effective_at, e.transfer_id) for entry_id, e in rows]
+
+    def iter_events(self, batch: int = 5000) -> Iterable[tuple[int, str, dict[str, Any]]]:
+        """Every stored event in append order, as (position, topic, data)."""
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                select(events.c.position, events.c.topic, events.c.data)
+                .where(events.c.position > last)
+                .order_by(events.c.position)
+                .limit(batch)
+            ).all()
+            if not rows:
+                return
+            yield from ((r.position, r.topic, r.data) for r in rows)
+            last = rows[-1].position
+
+    def count_events(self) -> int:
+        from sqlalchemy import func
+
+        return int(self.conn.scalar(select(func.count()).select_from(events)) or 0)
+
+    def all_entries(self) -> Iterable[Entry]:
+        for row in self.conn.execute(select(entries).order_by(entries.c.id)):
+            yield _entry(row)
+
+    def all_transfers(self) -> Iterable[Transfer]:
+        for row in self.conn.execute(select(transfers).order_by(transfers.c.id)):
+            yield _transfer(row)
+
+    # saving
+
+    def save(self, state: LedgerState, new_events: Sequence[LedgerEvent], now: dt.datetime) -> None:
+        """Append `new_events` to the event store and bring the projections up to date."""
+        if not new_events:
+            return
+        self.conn.execute(
+            insert(events),
+            [
+                {
+                    "stream_id": e.stream_id,
+                    "version": e.stream_version,
+                    "topic": e.topic,
+                    "data": e.payload(),
+                    "recorded_at": now,
+                }
+                for e in new_events
+            ],
+        )
+        new_transfers: list[dict[str, Any]] = []
+        settled: list[dict[str, Any]] = []
+        touched: set[str] = set()
+        for e in new_events:
+            match e:
+                case AssetDefined(code=code, scale=scale):
+                    self.conn.execute(insert(assets).values(code=code, scale=scale))
+                case AccountOpened(account=a):
+                    self.conn.execute(insert(accounts).values(**_account_row(a)))
+                case AccountClosed(account_id=account_id):
+                    self.conn.execute(
+                        update(accounts).where(accounts.c.id == account_id).values(closed=True)
+                    )
+                case TransferPosted(transfer=t) | HoldPlaced(transfer=t):
+                    new_transfers.append(_transfer_row(state.transfers[t.id]))
+                    touched.update(p.account_id for p in t.postings)
+                case (
+                    HoldPosted(transfer_id=tid)
+                    | HoldVoided(transfer_id=tid)
+                    | HoldExpired(transfer_id=tid)
+                ):
+                    t = state.transfers[tid]
+                    settled.append(
+                        {
+                            "b_id": tid,
+                            "status": t.status.value,
+                            "settled_postings": [p.as_dict() for p in t.settled_postings] or None,
+                            "version": t.version,
+                        }
+                    )
+                    touched.update(p.account_id for p in t.postings)
+        if new_transfers:
+            self.conn.execute(insert(transfers), new_transfers)
+        if settled:
+            self.conn.execute(
+                update(transfers).where(transfers.c.id == bindparam("b_id")),
+                settled,
+            )
+        if state.new_entries:
+            self.conn.execute(insert(entries), [_entry_row(x) for x in state.new_entries])
+            state.new_entries.clear()
+        if touched:
+            self.conn.execute(
+                update(accounts).where(accounts.c.id == bindparam("b_id")),
+                [
+                    _totals_row(account_id, state.totals[account_id])
+                    for account_id in sorted(touched)
+                ],
+            )
+
+
+def _after(position: tuple[dt.datetime, int]) -> Any:
+    at, entry_id = position
+    return or_(
+        entries.c.effective_at > at, and_(entries.c.effective_at == at, entries.c.id > entry_id)
+    )
+
+
+def _account(row: Row[Any]) -> Account:
+    return Account(
+        id=row.id,
+        asset=row.asset,
+        code=row.code,
+        name=row.name,
+        normal_side=Side(row.normal_side),
+        limits=Limits(
+            row.debits_must_not_exceed_credits,
+            row.credits_must_not_exceed_debits,
+            row.overdraft_limit,
+        ),
+        metadata=row.metadata,
+        closed=row.closed,
+        opened_at=row.opened_at,
+    )
+
+
+def _totals(row: Row[Any]) -> Totals:
+    return Totals(row.debits_posted, row.credits_posted, row.debits_pending, row.credits_pending)
+
+
+def _account_row(a: Account) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "asset": a.asset,
+        "code": a.code,
+        "name": a.name,
+        "normal_side": a.normal_side.value,
+        "debits_must_not_exceed_credits": a.limits.debits_must_not_exceed_credits,
+        "credits_must_not_exceed_debits": a.limits.credits_must_not_exceed_debits,
+        "overdraft_limit": a.limits.overdraft_limit,
+        "metadata": a.metadata,
+        "closed": a.closed,
+        "opened_at": a.opened_at,
+        "debits_posted": 0,
+        "credits_posted": 0,
+        "debits_pending": 0,
+        "credits_pending": 0,
+    }
+
+
+def _totals_row(account_id: str, t: Totals) -> dict[str, Any]:
+    return {
+        "b_id": account_id,
+        "debits_posted": t.debits_posted,
+        "credits_posted": t.credits_posted,
+        "debits_pending": t.debits_pending,
+        "credits_pending": t.credits_pending,
+    }
+
+
+def _postings(data: list[dict[str, Any]] | None) -> tuple[Posting, ...]:
+    return tuple(Posting.from_dict(p) for p in data or ())
+
+
+def _transfer(row: Row[Any]) -> Transfer:
+    return Transfer(
+        id=row.id,
+        postings=_postings(row.postings),
+        status=TransferStatus(row.status),
+        effective_at=row.effective_at,
+        recorded_at=row.recorded_at,
+        body_hash=row.body_hash,
+        reference=row.reference,
+        metadata=row.metadata,
+        expires_at=row.expires_at,
+        reverses=row.reverses,
+        settled_postings=_postings(row.settled_postings),
+        version=row.version,
+    )
+
+
+def _transfer_row(t: Transfer) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "status": t.status.value,
+        "postings": [p.as_dict() for p in t.postings],
+        "settled_postings": [p.as_dict() for p in t.settled_postings] or None,
+        "effective_at": t.effective_at,
+        "recorded_at": t.recorded_at,
+        "expires_at": t.expires_at,
+        "reference": t.reference,
+        "metadata": t.metadata,
+        "body_hash": t.body_hash,
+        "reverses": t.reverses,
+        "version": t.version,
+    }
+
+
+def _entry(row: Row[Any]) -> Entry:
+    return Entry(
+        transfer_id=row.transfer_id,
+        account_id=row.account_id,
+        side=Side(row.side),
+        amount=row.amount,
+        asset=row.asset,
+        effective_at=row.effective_at,
+        reference=row.reference,
+    )
+
+
+def _entry_row(e: Entry) -> dict[str, Any]:
+    return {
+        "transfer_id": e.transfer_id,
+        "account_id": e.account_id,
+        "side": e.side.value,
+        "amount": e.amount,
+        "asset": e.asset,
+        "effective_at": e.effective_at,
+        "reference": e.reference,
+    }

@@ -1,0 +1,100 @@
+"""The unit of work: one database transaction, plus the events and audit records it produced.
+
+Events go to the outbox and records to the audit trail inside the same transaction as the state
+change, just before commit; nothing below the service layer commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import Connection, Engine
+
+from twinrail.audit.domain.record import AuditRecord
+from twinrail.audit.service.recording import append_records
+from twinrail.platform.clock import Clock, utc_now
+from twinrail.platform.events import DomainEvent
+from twinrail.platform.outbox import OutboxMessage, add_to_outbox, message_from_event
+
+__all__ = ["UnitOfWork"]
+
+
+class UnitOfWork:
+    """A transaction on `engine`; rolls back unless `commit()` was called."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        actor: str = "system",
+        correlation_id: str | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.engine = engine
+        self.actor = actor
+        self.correlation_id = correlation_id
+        self.clock = clock
+        self._connection: Connection | None = None
+        self._messages: list[OutboxMessage] = []
+        self._records: list[AuditRecord] = []
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("unit of work used outside its `with` block")
+        return self._connection
+
+    def __enter__(self) -> Self:
+        self._connection = self.engine.connect()
+        self._connection.begin()
+        self._messages.clear()
+        self._records.clear()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._connection is not None
+        try:
+            if self._connection.in_transaction():
+                self._connection.rollback()
+        finally:
+            self._connection.close()
+            self._connection = None
+
+    def publish(self, events: Iterable[DomainEvent]) -> None:
+        """Queue events for the outbox; they are written at commit."""
+        now = self.clock()
+        self._messages.extend(message_from_event(e, now, self.correlation_id) for e in events)
+
+    def audit(self, action: str, subject: str, *, outcome: str = "ok", **details: Any) -> None:
+        """Queue an audit record; it is written at commit."""
+        self._records.append(
+            AuditRecord(
+                action=action,
+                subject=subject,
+                actor=self.actor,
+                occurred_at=self.clock(),
+                outcome=outcome,
+                correlation_id=self.correlation_id,
+                details=details,
+            )
+        )
+
+    def commit(self) -> None:
+        conn = self.connection
+        add_to_outbox(conn, self._messages)
+        append_records(conn, self._records)
+        conn.commit()
+        self._messages.clear()
+        self._records.clear()
+
+    def rollback(self) -> None:
+        self.connection.rollback()
+        self._messages.clear()
+        self._records.clear()
