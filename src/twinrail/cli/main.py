@@ -1,0 +1,41 @@
+"""The `twinrail` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from twinrail.cli import audit_cli, ledger_cli, outbox_cli
+
+app = typer.Typer(
+    name="twinrail",
+    help="One backend for banks and blockchains: ledger, pipeline, compliance.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(audit_cli.app, name="audit")
+app.add_typer(outbox_cli.app, name="outbox")
+
+
+@app.command()
+def walkthrough() -> None:
+    """A guided tour of the ledger on the embedded database."""
+    from twinrail.cli.walkthrough import run
+
+    run()
+
+
+@app.command("migrate")
+def migrate() -> None:
+    """Bring the configured database up to the latest schema."""
+    from twinrail.platform.db import create_db_engine
+    from twinrail.platform.migrate import upgrade
+    from twinrail.settings import get_settings
+
+    settings = get_settings()
+    upgrade(create_db_engine(settings.resolved_database_url()))
+    typer.echo("database is up to date")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
