@@ -15,7 +15,8 @@ from twinrail.ledger.domain.errors import LedgerError
 
 __all__ = ["console", "err_console", "print_json", "friendly_errors", "JsonOption"]
 
-console = Console()
+# Wide enough for ledger tables when piped (rich falls back to 80 columns off a terminal).
+console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
 
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON.")

@@ -174,7 +174,7 @@ class LedgerService:
                     results.append(BatchItemResult(index, error=exc))
             return results
 
-        return self._write(
+        results = self._write(
             "ledger.post_bulk",
             f"batch:{cmds[0].id if cmds else '-'}",
             decide,
@@ -182,6 +182,10 @@ class LedgerService:
             transfers=[c.id for c in cmds],
             details={"size": len(cmds)},
         )
+        rejected = [(f"transfer:{cmds[r.index].id}", r.error) for r in results if r.error]
+        if rejected:
+            self._audit_rejections("ledger.post_transfer", rejected)
+        return results
 
     def expire_holds(self, limit: int = 1000) -> list[Transfer]:
         """Release holds whose timeout has passed; returns the holds it expired."""
@@ -234,8 +238,14 @@ class LedgerService:
         raise ConcurrentUpdate("gave up after repeated write conflicts", action=action)
 
     def _audit_rejection(self, action: str, subject: str, exc: LedgerRejection) -> None:
+        self._audit_rejections(action, [(subject, exc)])
+
+    def _audit_rejections(
+        self, action: str, rejected: Sequence[tuple[str, LedgerRejection]]
+    ) -> None:
         with self._uow() as uow:
-            uow.audit(action, subject, outcome="rejected", error=exc.to_dict())
+            for subject, exc in rejected:
+                uow.audit(action, subject, outcome="rejected", error=exc.to_dict())
             uow.commit()
 
     # queries

@@ -40,7 +40,7 @@ from twinrail.ledger.domain.state import LedgerState
 from twinrail.ledger.store.tables import accounts, assets, entries, events, transfers
 from twinrail.platform.types import amount_sum
 
-__all__ = ["LedgerStore"]
+__all__ = ["LedgerStore", "entry_row"]
 
 
 class LedgerStore:
@@ -253,7 +253,7 @@ class LedgerStore:
                 settled,
             )
         if state.new_entries:
-            self.conn.execute(insert(entries), [_entry_row(x) for x in state.new_entries])
+            self.conn.execute(insert(entries), [entry_row(x) for x in state.new_entries])
             state.new_entries.clear()
         if touched:
             self.conn.execute(
@@ -374,7 +374,7 @@ def _entry(row: Row[Any]) -> Entry:
     )
 
 
-def _entry_row(e: Entry) -> dict[str, Any]:
+def entry_row(e: Entry) -> dict[str, Any]:
     return {
         "transfer_id": e.transfer_id,
         "account_id": e.account_id,
