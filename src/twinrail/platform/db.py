@@ -46,7 +46,8 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         return _sqlite_engine(url, parsed.database, **kwargs)
     kwargs.setdefault("pool_size", 8)
     kwargs.setdefault("max_overflow", 8)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it would add a round trip to every unit of work; recycle stale ones instead.
+    kwargs.setdefault("pool_recycle", 1800)
     return create_engine(url, **kwargs)
 
 

@@ -22,12 +22,12 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
-    insert,
     select,
     text,
     update,
 )
 
+from twinrail.platform.bulk import insert_rows
 from twinrail.platform.db import metadata
 from twinrail.platform.events import DomainEvent
 from twinrail.platform.types import UtcDateTime
@@ -131,8 +131,9 @@ def add_to_outbox(conn: Connection, messages: Sequence[OutboxMessage]) -> None:
     """Insert messages in the caller's transaction."""
     if not messages:
         return
-    conn.execute(
-        insert(outbox),
+    insert_rows(
+        conn,
+        outbox,
         [
             {
                 "event_id": m.event_id,

@@ -65,6 +65,14 @@ class Amount(TypeDecorator[int]):
             return decode_amount(value)
         return int(value)
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        # Bypass Numeric's own bind processing: on some drivers it goes through float, which
+        # would round anything above 2^53. psycopg sends a Python int to NUMERIC exactly.
+        def process(value: int | None) -> Any:
+            return self.process_bind_param(value, dialect)
+
+        return process
+
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
     """A timezone-aware UTC datetime: timestamptz on PostgreSQL, fixed-width text on SQLite."""

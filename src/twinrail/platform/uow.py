@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine
 
 from twinrail.audit.domain.record import AuditRecord
 from twinrail.audit.service.recording import append_records
+from twinrail.platform.bulk import pipelined
 from twinrail.platform.clock import Clock, utc_now
 from twinrail.platform.events import DomainEvent
 from twinrail.platform.outbox import OutboxMessage, add_to_outbox, message_from_event
@@ -87,12 +88,21 @@ class UnitOfWork:
         )
 
     def commit(self) -> None:
+        """Write what the stores staged, the outbox and the audit records, then commit.
+
+        On PostgreSQL all of it, COMMIT included, travels in one pipelined round trip.
+        """
         conn = self.connection
-        add_to_outbox(conn, self._messages)
-        append_records(conn, self._records)
-        conn.commit()
+        with pipelined(conn):
+            self.flush()
+            add_to_outbox(conn, self._messages)
+            append_records(conn, self._records)
+            conn.commit()
         self._messages.clear()
         self._records.clear()
+
+    def flush(self) -> None:
+        """Write rows the context stores staged; subclasses that stage writes override this."""
 
     def rollback(self) -> None:
         self.connection.rollback()

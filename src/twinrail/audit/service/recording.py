@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
 from twinrail.audit.domain.record import AuditRecord
 from twinrail.audit.store.tables import audit_entries
+from twinrail.platform.bulk import insert_rows
 
 __all__ = ["append_records"]
 
@@ -16,8 +17,9 @@ def append_records(conn: Connection, records: Sequence[AuditRecord]) -> None:
     """Append unsealed records in the caller's transaction; sealing happens after commit."""
     if not records:
         return
-    conn.execute(
-        insert(audit_entries),
+    insert_rows(
+        conn,
+        audit_entries,
         [
             {
                 "occurred_at": r.occurred_at,

@@ -87,7 +87,10 @@ class LedgerService:
 
     def define_asset(self, cmd: DefineAsset) -> Asset:
         return self._write(
-            "ledger.define_asset", f"asset:{cmd.code}", lambda b: b.define_asset(cmd)
+            "ledger.define_asset",
+            f"asset:{cmd.code}",
+            lambda b: b.define_asset(cmd),
+            with_assets=True,
         )
 
     def open_account(self, cmd: OpenAccount) -> Account:
@@ -96,6 +99,7 @@ class LedgerService:
             f"account:{cmd.id}",
             lambda b: b.open_account(cmd),
             accounts=[cmd.id],
+            with_assets=True,
         )
 
     def close_account(self, cmd: CloseAccount) -> Account:
@@ -114,7 +118,7 @@ class LedgerService:
             f"transfer:{cmd.id}",
             lambda b: b.post_transfer(cmd),
             accounts=[p.account_id for p in cmd.postings],
-            transfers=[cmd.id],
+            new_ids=[cmd.id],
         )
 
     def post_pending(self, cmd: PostPendingTransfer) -> Transfer:
@@ -138,7 +142,8 @@ class LedgerService:
             "ledger.reverse_transfer",
             f"transfer:{cmd.id}",
             lambda b: b.reverse_transfer(cmd),
-            transfers=[cmd.id, cmd.original_id],
+            transfers=[cmd.original_id],
+            new_ids=[cmd.id],
         )
 
     def post_linked_batch(self, cmds: Sequence[PostTransfer]) -> list[Outcome]:
@@ -158,7 +163,7 @@ class LedgerService:
             f"batch:{cmds[0].id if cmds else '-'}",
             decide,
             accounts=[p.account_id for c in cmds for p in c.postings],
-            transfers=[c.id for c in cmds],
+            new_ids=[c.id for c in cmds],
             details={"size": len(cmds)},
         )
 
@@ -179,7 +184,7 @@ class LedgerService:
             f"batch:{cmds[0].id if cmds else '-'}",
             decide,
             accounts=[p.account_id for c in cmds for p in c.postings],
-            transfers=[c.id for c in cmds],
+            new_ids=[c.id for c in cmds],
             details={"size": len(cmds)},
         )
         rejected = [(f"transfer:{cmds[r.index].id}", r.error) for r in results if r.error]
@@ -213,14 +218,23 @@ class LedgerService:
         *,
         accounts: Sequence[str] = (),
         transfers: Sequence[str] = (),
+        new_ids: Sequence[str] = (),
+        with_assets: bool = False,
         details: dict[str, Any] | None = None,
     ) -> T:
-        """Run `decide` on a freshly loaded, locked slice; save and commit what it recorded."""
+        """Run `decide` on a freshly loaded, locked slice; save and commit what it recorded.
+
+        `new_ids` are the idempotency keys of transfers the command creates. The first attempt
+        assumes they are new and saves a round trip; if one exists, its insert fails on the
+        primary key and the retry loads it, to answer with a replay or a conflict.
+        """
         for attempt in range(MAX_ATTEMPTS):
             uow = self._uow()
+            wanted = [*transfers, *new_ids] if attempt else transfers
             try:
                 with uow:
-                    book = Book(uow.ledger.load(accounts, transfers), self.clock())
+                    state = uow.ledger.load(accounts, wanted, with_assets=with_assets)
+                    book = Book(state, self.clock())
                     result = decide(book)
                     if book.events:
                         uow.ledger.save(book.state, book.events, book.now)

@@ -19,3 +19,6 @@ class LedgerUnitOfWork(UnitOfWork):
         super().__enter__()
         self.ledger = LedgerStore(self.connection)
         return self
+
+    def flush(self) -> None:
+        self.ledger.flush()

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Row, Table, and_, or_, select
 
 from twinrail.ledger.domain.events import (
     AccountClosed,
@@ -38,6 +38,7 @@ from twinrail.ledger.domain.model import (
 from twinrail.ledger.domain.money import Asset
 from twinrail.ledger.domain.state import LedgerState
 from twinrail.ledger.store.tables import accounts, assets, entries, events, transfers
+from twinrail.platform.bulk import insert_rows, update_rows
 from twinrail.platform.types import amount_sum
 
 __all__ = ["LedgerStore", "entry_row"]
@@ -48,6 +49,7 @@ class LedgerStore:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._staged: list[tuple[Table, list[dict[str, Any]], bool]] = []
 
     # loading
 
@@ -56,23 +58,30 @@ class LedgerStore:
         account_ids: Collection[str] = (),
         transfer_ids: Collection[str] = (),
         *,
+        with_assets: bool = False,
         lock: bool = True,
     ) -> LedgerState:
-        """The state slice a command needs: all assets, these accounts (locked), these transfers."""
+        """The state slice a command needs: these transfers and the accounts they and the command
+        touch (locked, in id order), whether any of the transfers was reversed, and the assets
+        if asked for."""
         state = LedgerState()
-        for code, scale in self.conn.execute(select(assets.c.code, assets.c.scale)):
-            state.assets[code] = Asset(code, scale)
-        if transfer_ids:
-            query = select(transfers).where(transfers.c.id.in_(sorted(set(transfer_ids))))
-            for row in self.conn.execute(query.with_for_update() if lock else query):
-                state.transfers[row.id] = _transfer(row)
-            reversed_query = select(transfers.c.reverses).where(
-                transfers.c.reverses.in_(sorted(set(transfer_ids)))
-            )
-            state.reversed_ids.update(self.conn.scalars(reversed_query))
+        if with_assets:
+            for code, scale in self.conn.execute(select(assets.c.code, assets.c.scale)):
+                state.assets[code] = Asset(code, scale)
         wanted = set(account_ids)
-        for t in state.transfers.values():
-            wanted.update(p.account_id for p in t.postings)
+        if transfer_ids:
+            ids = sorted(set(transfer_ids))
+            query = select(transfers).where(transfers.c.id.in_(ids))
+            for row in self.conn.execute(query.with_for_update() if lock else query):
+                transfer = _transfer(row)
+                state.transfers[transfer.id] = transfer
+                wanted.update(p.account_id for p in transfer.postings)
+            posted = [t.id for t in state.transfers.values() if t.effective_postings()]
+            if posted:  # only a posted transfer can have been reversed
+                reversed_query = select(transfers.c.reverses).where(
+                    transfers.c.reverses.in_(posted)
+                )
+                state.reversed_ids.update(self.conn.scalars(reversed_query))
         if wanted:
             query = (
                 select(accounts).where(accounts.c.id.in_(sorted(wanted))).order_by(accounts.c.id)
@@ -195,14 +204,14 @@ class LedgerStore:
         for row in self.conn.execute(select(transfers).order_by(transfers.c.id)):
             yield _transfer(row)
 
-    # saving
+    # saving: rows are computed at once, written at `flush` (the unit of work's commit)
 
     def save(self, state: LedgerState, new_events: Sequence[LedgerEvent], now: dt.datetime) -> None:
-        """Append `new_events` to the event store and bring the projections up to date."""
+        """Stage `new_events` for the event store and the projection rows they change."""
         if not new_events:
             return
-        self.conn.execute(
-            insert(events),
+        self._stage(
+            events,
             [
                 {
                     "stream_id": e.stream_id,
@@ -214,21 +223,18 @@ class LedgerStore:
                 for e in new_events
             ],
         )
-        new_transfers: list[dict[str, Any]] = []
-        settled: list[dict[str, Any]] = []
         touched: set[str] = set()
+        settled: list[dict[str, Any]] = []
         for e in new_events:
             match e:
                 case AssetDefined(code=code, scale=scale):
-                    self.conn.execute(insert(assets).values(code=code, scale=scale))
+                    self._stage(assets, [{"code": code, "scale": scale}])
                 case AccountOpened(account=a):
-                    self.conn.execute(insert(accounts).values(**_account_row(a)))
+                    self._stage(accounts, [_account_row(a)])
                 case AccountClosed(account_id=account_id):
-                    self.conn.execute(
-                        update(accounts).where(accounts.c.id == account_id).values(closed=True)
-                    )
+                    self._stage_update(accounts, [{"id": account_id, "closed": True}])
                 case TransferPosted(transfer=t) | HoldPlaced(transfer=t):
-                    new_transfers.append(_transfer_row(state.transfers[t.id]))
+                    self._stage(transfers, [_transfer_row(state.transfers[t.id])])
                     touched.update(p.account_id for p in t.postings)
                 case (
                     HoldPosted(transfer_id=tid)
@@ -238,31 +244,47 @@ class LedgerStore:
                     t = state.transfers[tid]
                     settled.append(
                         {
-                            "b_id": tid,
+                            "id": tid,
                             "status": t.status.value,
                             "settled_postings": [p.as_dict() for p in t.settled_postings] or None,
                             "version": t.version,
                         }
                     )
                     touched.update(p.account_id for p in t.postings)
-        if new_transfers:
-            self.conn.execute(insert(transfers), new_transfers)
-        if settled:
-            self.conn.execute(
-                update(transfers).where(transfers.c.id == bindparam("b_id")),
-                settled,
-            )
-        if state.new_entries:
-            self.conn.execute(insert(entries), [entry_row(x) for x in state.new_entries])
-            state.new_entries.clear()
-        if touched:
-            self.conn.execute(
-                update(accounts).where(accounts.c.id == bindparam("b_id")),
-                [
-                    _totals_row(account_id, state.totals[account_id])
-                    for account_id in sorted(touched)
-                ],
-            )
+        self._stage_update(transfers, settled)
+        self._stage(entries, [entry_row(x) for x in state.new_entries])
+        state.new_entries.clear()
+        self._stage_update(
+            accounts,
+            [_totals_row(account_id, state.totals[account_id]) for account_id in sorted(touched)],
+        )
+
+    def flush(self) -> None:
+        """Write everything staged, in order (inside the caller's transaction)."""
+        staged, self._staged = self._staged, []
+        for table, rows, is_update in staged:
+            if is_update:
+                update_rows(self.conn, table, "id", rows)
+            else:
+                insert_rows(self.conn, table, rows)
+
+    def _stage(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        last = self._staged[-1] if self._staged else None
+        if (
+            last is not None
+            and last[0] is table
+            and not last[2]
+            and last[1][0].keys() == rows[0].keys()
+        ):
+            last[1].extend(rows)  # one statement for consecutive rows of the same table
+        else:
+            self._staged.append((table, rows, False))
+
+    def _stage_update(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self._staged.append((table, rows, True))
 
 
 def _after(position: tuple[dt.datetime, int]) -> Any:
@@ -316,7 +338,7 @@ def _account_row(a: Account) -> dict[str, Any]:
 
 def _totals_row(account_id: str, t: Totals) -> dict[str, Any]:
     return {
-        "b_id": account_id,
+        "id": account_id,
         "debits_posted": t.debits_posted,
         "credits_posted": t.credits_posted,
         "debits_pending": t.debits_pending,
