@@ -143,3 +143,23 @@ def test_balance_as_of_a_past_moment_and_paged_statement(ledger: LedgerService, 
     window = ledger.statement(customer, start=moments[1], end=moments[3])
     assert [line.entry.amount for line in window.lines] == [200, 300]
     assert window.opening_balance == 100
+
+
+def test_transfers_by_account_and_time_range_page_in_order(ledger: LedgerService, clock):
+    cash = open_account(ledger, side=Side.DEBIT)
+    customer = open_account(ledger)
+    other = open_account(ledger)
+    ids = []
+    for amount in (1, 2, 3, 4):
+        ids.append(ledger.post_transfer(transfer(cash, customer, amount)).transfer.id)
+        ledger.post_transfer(transfer(cash, other, amount))
+        clock.advance(minutes=1)
+    first = ledger.transfers_for_account(customer, limit=3)
+    rest = ledger.transfers_for_account(customer, cursor=first.next_cursor, limit=3)
+    assert [t.id for t in first.transfers + rest.transfers] == ids
+    assert rest.next_cursor is None
+    start = ledger.transfer(ids[1]).effective_at
+    ranged = ledger.transfers_for_account(
+        customer, start=start, end=start + (clock.now - start) / 2
+    )
+    assert [t.id for t in ranged.transfers] == ids[1:3]

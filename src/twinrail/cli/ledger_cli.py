@@ -342,6 +342,36 @@ def reverse(
     console.print(f"transfer [bold]{transfer_id}[/] reversed by {outcome.transfer.id}")
 
 
+@app.command("transfers")
+@handled
+def list_transfers(
+    account_id: str,
+    start: str | None = typer.Option(None, "--from", help="ISO time, inclusive."),
+    end: str | None = typer.Option(None, "--to", help="ISO time, exclusive."),
+    cursor: str | None = typer.Option(None, help="Cursor from the previous page."),
+    limit: int = typer.Option(50, min=1, max=1000),
+    as_json: bool = JsonOption,
+) -> None:
+    """Posted transfers that touched an account in a time range."""
+    page = _ledger().transfers_for_account(
+        account_id, start=_parse_time(start), end=_parse_time(end), cursor=cursor, limit=limit
+    )
+    if as_json:
+        print_json(
+            {
+                "transfers": [transfer_json(t) for t in page.transfers],
+                "next_cursor": page.next_cursor,
+            }
+        )
+        return
+    table = Table("id", "effective", "status", "reference", title=f"Transfers of {account_id}")
+    for t in page.transfers:
+        table.add_row(t.id, t.effective_at.isoformat(), t.status.value, t.reference)
+    console.print(table)
+    if page.next_cursor:
+        console.print(f"more: --cursor {page.next_cursor}")
+
+
 @app.command("transfer")
 @handled
 def show_transfer(transfer_id: str, as_json: bool = JsonOption) -> None:

@@ -90,14 +90,16 @@ class UnitOfWork:
     def commit(self) -> None:
         """Write what the stores staged, the outbox and the audit records, then commit.
 
-        On PostgreSQL all of it, COMMIT included, travels in one pipelined round trip.
+        On PostgreSQL the writes travel in one pipelined round trip. COMMIT stays outside the
+        pipeline so that a failed write surfaces before SQLAlchemy considers the transaction
+        over, and the connection is rolled back cleanly.
         """
         conn = self.connection
         with pipelined(conn):
             self.flush()
             add_to_outbox(conn, self._messages)
             append_records(conn, self._records)
-            conn.commit()
+        conn.commit()
         self._messages.clear()
         self._records.clear()
 

@@ -36,7 +36,12 @@ from twinrail.ledger.domain.errors import (
 from twinrail.ledger.domain.model import Account, Balance, Totals, Transfer
 from twinrail.ledger.domain.money import Asset
 from twinrail.ledger.service.retry import MAX_ATTEMPTS, backoff, is_retryable
-from twinrail.ledger.service.statements import StatementPage, build_statement
+from twinrail.ledger.service.statements import (
+    StatementPage,
+    TransferPage,
+    build_statement,
+    build_transfer_page,
+)
 from twinrail.ledger.service.unit_of_work import LedgerUnitOfWork
 from twinrail.ledger.store.ledger_store import LedgerStore
 from twinrail.platform.clock import Clock, utc_now
@@ -288,6 +293,19 @@ class LedgerService:
         """Posted entries in [start, end) with the running balance after each, a page at a time."""
         with self._reader() as conn:
             return build_statement(conn, account_id, start, end, cursor, limit)
+
+    def transfers_for_account(
+        self,
+        account_id: str,
+        *,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> TransferPage:
+        """Posted transfers that touched an account in [start, end), a page at a time."""
+        with self._reader() as conn:
+            return build_transfer_page(conn, account_id, start, end, cursor, limit)
 
     def transfer(self, transfer_id: str) -> Transfer:
         with self._reader() as conn:

@@ -13,10 +13,18 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from twinrail.ledger.domain.errors import InvalidTransfer, UnknownAccount
-from twinrail.ledger.domain.model import Account, Balance, Entry, Totals
+from twinrail.ledger.domain.model import Account, Balance, Entry, Totals, Transfer
 from twinrail.ledger.store.ledger_store import LedgerStore
 
-__all__ = ["StatementLine", "StatementPage", "build_statement", "encode_cursor", "decode_cursor"]
+__all__ = [
+    "StatementLine",
+    "StatementPage",
+    "TransferPage",
+    "build_statement",
+    "build_transfer_page",
+    "encode_cursor",
+    "decode_cursor",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +38,12 @@ class StatementPage:
     account: Account
     opening_balance: int
     lines: tuple[StatementLine, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferPage:
+    transfers: tuple[Transfer, ...]
     next_cursor: str | None
 
 
@@ -75,3 +89,27 @@ def build_statement(
         lines.append(StatementLine(entry, running))
     next_cursor = encode_cursor(page[-1][1].effective_at, page[-1][0]) if more else None
     return StatementPage(account, opening, tuple(lines), next_cursor)
+
+
+def build_transfer_page(
+    conn: Connection,
+    account_id: str,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> TransferPage:
+    """Posted transfers touching an account in [start, end), oldest first, a page at a time.
+
+    An account appears at most once in a transfer, so its entries and its transfers correspond
+    one to one and page by the same cursor as the statement.
+    """
+    store = LedgerStore(conn)
+    if store.account(account_id) is None:
+        raise UnknownAccount(f"account {account_id} does not exist", account_id=account_id)
+    after = decode_cursor(cursor) if cursor else None
+    rows = store.entries_page(account_id, start, end, after, limit + 1)
+    page, more = rows[:limit], len(rows) > limit
+    found = store.transfers_by_ids([e.transfer_id for _, e in page])
+    next_cursor = encode_cursor(page[-1][1].effective_at, page[-1][0]) if more else None
+    return TransferPage(tuple(found[e.transfer_id] for _, e in page), next_cursor)

@@ -165,16 +165,9 @@ class LedgerStore:
         sums = {side: total or 0 for side, total in self.conn.execute(query)}
         return Totals(debits_posted=sums.get("debit", 0), credits_posted=sums.get("credit", 0))
 
-    def transfer_ids_for_account(
-        self,
-        account_id: str,
-        start: dt.datetime | None,
-        end: dt.datetime | None,
-        after: tuple[dt.datetime, int] | None,
-        limit: int,
-    ) -> list[tuple[int, dt.datetime, str]]:
-        rows = self.entries_page(account_id, start, end, after, limit)
-        return [(entry_id, e.effective_at, e.transfer_id) for entry_id, e in rows]
+    def transfers_by_ids(self, ids: Collection[str]) -> dict[str, Transfer]:
+        rows = self.conn.execute(select(transfers).where(transfers.c.id.in_(sorted(set(ids)))))
+        return {row.id: _transfer(row) for row in rows}
 
     def iter_events(self, batch: int = 5000) -> Iterable[tuple[int, str, dict[str, Any]]]:
         """Every stored event in append order, as (position, topic, data)."""
