@@ -11,7 +11,10 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from rich.panel import Panel
+from sqlalchemy import Engine
 
+from twinrail.audit.service.sealing import seal_all
+from twinrail.audit.service.verification import verify
 from twinrail.bootstrap import bootstrap
 from twinrail.cli.ledger_cli import accounts_table, statement_table
 from twinrail.cli.output import console
@@ -179,6 +182,14 @@ def _open_chart(ledger: LedgerService, tag: str) -> dict[str, str]:
     return {key: value[0] for key, value in chart.items()}
 
 
-def _audit_summary(engine: object) -> None:  # noqa: ARG001 - wired with the audit verifier
-    """Seal the audit trail and verify the whole chain (wired once the audit verifier lands)."""
-    console.print("  audit trail: recorded (sealing and verification: `twinrail audit verify`)")
+def _audit_summary(engine: Engine) -> None:
+    """Seal what this run audited and verify the whole chain."""
+    sealed = seal_all(engine)
+    report = verify(engine)
+    if report.ok:
+        console.print(
+            f"  audit trail: sealed {sealed} new entries; chain of {report.sealed} verified "
+            f"[green]intact[/] (tail {report.tail_seal_seq}: {(report.tail_hash or '')[:16]}...)"
+        )
+    else:
+        console.print(f"  audit trail: [red]broken[/] at position {report.first_broken_seal_seq}")

@@ -7,6 +7,7 @@ change, just before commit; nothing below the service layer commits.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
@@ -19,7 +20,15 @@ from twinrail.platform.clock import Clock, utc_now
 from twinrail.platform.events import DomainEvent
 from twinrail.platform.outbox import OutboxMessage, add_to_outbox, message_from_event
 
-__all__ = ["UnitOfWork"]
+__all__ = ["UnitOfWork", "Origin"]
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Who asked for a change and under which request: carried into audit records and events."""
+
+    actor: str
+    correlation_id: str | None = None
 
 
 class UnitOfWork:
@@ -68,24 +77,41 @@ class UnitOfWork:
             self._connection.close()
             self._connection = None
 
-    def publish(self, events: Iterable[DomainEvent]) -> None:
+    def publish(self, events: Iterable[DomainEvent], *, origin: Origin | None = None) -> None:
         """Queue events for the outbox; they are written at commit."""
         now = self.clock()
-        self._messages.extend(message_from_event(e, now, self.correlation_id) for e in events)
+        correlation_id = origin.correlation_id if origin else self.correlation_id
+        self._messages.extend(message_from_event(e, now, correlation_id) for e in events)
 
-    def audit(self, action: str, subject: str, *, outcome: str = "ok", **details: Any) -> None:
-        """Queue an audit record; it is written at commit."""
+    def audit(
+        self,
+        action: str,
+        subject: str,
+        *,
+        outcome: str = "ok",
+        origin: Origin | None = None,
+        **details: Any,
+    ) -> None:
+        """Queue an audit record (by `origin`, else this unit's actor); written at commit."""
         self._records.append(
             AuditRecord(
                 action=action,
                 subject=subject,
-                actor=self.actor,
+                actor=origin.actor if origin else self.actor,
                 occurred_at=self.clock(),
                 outcome=outcome,
-                correlation_id=self.correlation_id,
+                correlation_id=origin.correlation_id if origin else self.correlation_id,
                 details=details,
             )
         )
+
+    def has_pending_writes(self) -> bool:
+        """Whether commit() would write anything (events, audit records or staged rows)."""
+        return bool(self._messages or self._records) or self.has_staged_rows()
+
+    def has_staged_rows(self) -> bool:
+        """Whether context stores staged rows; subclasses that stage writes override this."""
+        return False
 
     def commit(self) -> None:
         """Write what the stores staged, the outbox and the audit records, then commit.

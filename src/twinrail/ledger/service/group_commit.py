@@ -16,10 +16,11 @@ from concurrent.futures import Future
 from twinrail.ledger.domain.book import Outcome
 from twinrail.ledger.domain.commands import PostTransfer
 from twinrail.ledger.service.ledger_service import LedgerService
+from twinrail.platform.uow import Origin
 
 __all__ = ["GroupCommitter"]
 
-_Item = tuple[PostTransfer, "Future[Outcome]"]
+_Item = tuple[PostTransfer, Origin | None, "Future[Outcome]"]
 
 
 class GroupCommitter:
@@ -36,10 +37,15 @@ class GroupCommitter:
         for thread in self._threads:
             thread.start()
 
-    def post_transfer(self, cmd: PostTransfer, timeout: float | None = 30.0) -> Outcome:
-        """Post `cmd` (same contract as LedgerService.post_transfer), sharing a commit."""
+    def post_transfer(
+        self, cmd: PostTransfer, *, origin: Origin | None = None, timeout: float | None = 30.0
+    ) -> Outcome:
+        """Post `cmd` (same contract as LedgerService.post_transfer), sharing a commit.
+
+        `origin` is who asked; it is audited with this transfer (default: the service's actor).
+        """
         future: Future[Outcome] = Future()
-        self._queue.put((cmd, future))
+        self._queue.put((cmd, origin, future))
         return future.result(timeout)
 
     def close(self) -> None:
@@ -76,13 +82,16 @@ class GroupCommitter:
                 return
 
     def _commit(self, batch: list[_Item]) -> None:
+        default = Origin(self.ledger.actor, self.ledger.correlation_id)
         try:
-            results = self.ledger.post_bulk([cmd for cmd, _ in batch])
+            results = self.ledger.post_bulk(
+                [cmd for cmd, _, _ in batch], [origin or default for _, origin, _ in batch]
+            )
         except Exception as exc:  # noqa: BLE001 - every waiting caller must hear of it
-            for _, future in batch:
+            for _, _, future in batch:
                 future.set_exception(exc)
             return
-        for (_, future), result in zip(batch, results, strict=True):
+        for (_, _, future), result in zip(batch, results, strict=True):
             if result.error is not None:
                 future.set_exception(result.error)
             else:

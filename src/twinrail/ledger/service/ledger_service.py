@@ -46,6 +46,7 @@ from twinrail.ledger.service.unit_of_work import LedgerUnitOfWork
 from twinrail.ledger.store.ledger_store import LedgerStore
 from twinrail.platform.clock import Clock, utc_now
 from twinrail.platform.db import READ_ONLY
+from twinrail.platform.uow import Origin
 
 __all__ = ["LedgerService", "BatchItemResult"]
 
@@ -172,30 +173,52 @@ class LedgerService:
             details={"size": len(cmds)},
         )
 
-    def post_bulk(self, cmds: Sequence[PostTransfer]) -> list[BatchItemResult]:
-        """Post each transfer on its own merits in one commit; report per item."""
+    def post_bulk(
+        self, cmds: Sequence[PostTransfer], origins: Sequence[Origin] | None = None
+    ) -> list[BatchItemResult]:
+        """Post each transfer on its own merits in one commit; report per item.
+
+        `origins` (one per command) name who asked for each transfer, so that transfers from
+        different callers sharing a commit (group commit) are each audited and published under
+        their own actor and correlation id.
+        """
+        spans: list[tuple[int, int]] = []
 
         def decide(book: Book) -> list[BatchItemResult]:
             results = []
             for index, cmd in enumerate(cmds):
+                start = len(book.events)
                 try:
                     results.append(BatchItemResult(index, outcome=book.post_transfer(cmd)))
                 except LedgerRejection as exc:
                     results.append(BatchItemResult(index, error=exc))
+                spans.append((start, len(book.events)))
             return results
 
-        results = self._write(
+        def record(uow: LedgerUnitOfWork, book: Book, results: list[BatchItemResult]) -> None:
+            for result, (start, end) in zip(results, spans, strict=True):
+                origin = origins[result.index] if origins else None
+                subject = f"transfer:{cmds[result.index].id}"
+                if result.error is not None:
+                    uow.audit(
+                        "ledger.post_transfer",
+                        subject,
+                        outcome="rejected",
+                        origin=origin,
+                        error=result.error.to_dict(),
+                    )
+                elif start < end:
+                    uow.publish(book.events[start:end], origin=origin)
+                    uow.audit("ledger.post_transfer", subject, origin=origin, bulk=len(cmds))
+
+        return self._write(
             "ledger.post_bulk",
             f"batch:{cmds[0].id if cmds else '-'}",
             decide,
             accounts=[p.account_id for c in cmds for p in c.postings],
             new_ids=[c.id for c in cmds],
-            details={"size": len(cmds)},
+            record=record,
         )
-        rejected = [(f"transfer:{cmds[r.index].id}", r.error) for r in results if r.error]
-        if rejected:
-            self._audit_rejections("ledger.post_transfer", rejected)
-        return results
 
     def expire_holds(self, limit: int = 1000) -> list[Transfer]:
         """Release holds whose timeout has passed; returns the holds it expired."""
@@ -226,12 +249,14 @@ class LedgerService:
         new_ids: Sequence[str] = (),
         with_assets: bool = False,
         details: dict[str, Any] | None = None,
+        record: Callable[[LedgerUnitOfWork, Book, T], None] | None = None,
     ) -> T:
         """Run `decide` on a freshly loaded, locked slice; save and commit what it recorded.
 
         `new_ids` are the idempotency keys of transfers the command creates. The first attempt
         assumes they are new and saves a round trip; if one exists, its insert fails on the
-        primary key and the retry loads it, to answer with a replay or a conflict.
+        primary key and the retry loads it, to answer with a replay or a conflict. `record`
+        replaces the default publishing and auditing (one audit record for the command).
         """
         for attempt in range(MAX_ATTEMPTS):
             uow = self._uow()
@@ -240,11 +265,16 @@ class LedgerService:
                 with uow:
                     state = uow.ledger.load(accounts, wanted, with_assets=with_assets)
                     book = Book(state, self.clock())
+                    spans_before = len(book.events)
                     result = decide(book)
-                    if book.events:
-                        uow.ledger.save(book.state, book.events, book.now)
+                    if record is not None:
+                        record(uow, book, result)
+                    elif len(book.events) > spans_before:
                         uow.publish(book.events)
                         uow.audit(action, subject, events=len(book.events), **(details or {}))
+                    if book.events:
+                        uow.ledger.save(book.state, book.events, book.now)
+                    if uow.has_pending_writes():
                         uow.commit()
                     return result
             except LedgerRejection as exc:

@@ -22,3 +22,6 @@ class LedgerUnitOfWork(UnitOfWork):
 
     def flush(self) -> None:
         self.ledger.flush()
+
+    def has_staged_rows(self) -> bool:
+        return self.ledger.has_staged_rows()

@@ -261,6 +261,9 @@ class LedgerStore:
             else:
                 insert_rows(self.conn, table, rows)
 
+    def has_staged_rows(self) -> bool:
+        return bool(self._staged)
+
     def _stage(self, table: Table, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
