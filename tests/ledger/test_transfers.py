@@ -163,3 +163,18 @@ def test_transfers_by_account_and_time_range_page_in_order(ledger: LedgerService
         customer, start=start, end=start + (clock.now - start) / 2
     )
     assert [t.id for t in ranged.transfers] == ids[1:3]
+
+
+def test_a_replay_returns_the_original_even_when_funds_are_gone(ledger: LedgerService):
+    cash = open_account(ledger, side=Side.DEBIT)
+    customer = open_account(ledger, no_overdraft=True)
+    merchant = open_account(ledger)
+    ledger.post_transfer(transfer(cash, customer, 100))
+    purchase = transfer(customer, merchant, 100)
+    first = ledger.post_transfer(purchase)
+    again = ledger.post_transfer(purchase)
+    assert again.replayed and again.transfer == first.transfer
+    with pytest.raises(IdempotencyConflict):
+        ledger.post_transfer(transfer(customer, merchant, 5_000, transfer_id=purchase.id))
+    [result] = ledger.post_bulk([purchase])
+    assert result.outcome is not None and result.outcome.replayed

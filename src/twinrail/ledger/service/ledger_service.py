@@ -253,14 +253,14 @@ class LedgerService:
     ) -> T:
         """Run `decide` on a freshly loaded, locked slice; save and commit what it recorded.
 
-        `new_ids` are the idempotency keys of transfers the command creates. The first attempt
-        assumes they are new and saves a round trip; if one exists, its insert fails on the
-        primary key and the retry loads it, to answer with a replay or a conflict. `record`
-        replaces the default publishing and auditing (one audit record for the command).
+        `new_ids` are the idempotency keys of transfers the command creates; they are looked
+        up first, because a replay must return the original outcome even where the same command
+        would now be rejected (funds spent since). `record` replaces the default publishing and
+        auditing (one audit record for the command).
         """
+        wanted = [*transfers, *new_ids]
         for attempt in range(MAX_ATTEMPTS):
             uow = self._uow()
-            wanted = [*transfers, *new_ids] if attempt else transfers
             try:
                 with uow:
                     state = uow.ledger.load(accounts, wanted, with_assets=with_assets)
