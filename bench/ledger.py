@@ -187,14 +187,22 @@ def run_pgbench(url: str, clients: int, seconds: int) -> float:
     parsed = make_url(normalise_url(url))
     name = f"{parsed.database}_pgbench"
     ensure_database(str(parsed.set(database=name)))
-    env = {**os.environ, "PGHOST": parsed.host or "127.0.0.1", "PGUSER": parsed.username or "postgres"}
+    env = {
+        **os.environ,
+        "PGHOST": parsed.host or "127.0.0.1",
+        "PGUSER": parsed.username or "postgres",
+    }
     if parsed.port:
         env["PGPORT"] = str(parsed.port)
-    subprocess.run(["pgbench", "-i", "-q", "-s", "10", name], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["pgbench", "-i", "-q", "-s", "10", name], env=env, check=True, capture_output=True
+    )
     out = subprocess.run(
         ["pgbench", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds), name],
-        env=env, check=True, capture_output=True, text=True,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     match = re.search(r"tps = ([\d.]+)", out)
     if not match:
@@ -225,7 +233,9 @@ def main() -> None:
     parser.add_argument("--db", default="postgresql://postgres@127.0.0.1/twinrail_bench")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--only", help="comma-separated subset: single,pgbench,batch,hot,coalesced,sqlite")
+    parser.add_argument(
+        "--only", help="comma-separated subset: single,pgbench,batch,hot,coalesced,sqlite"
+    )
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
 
