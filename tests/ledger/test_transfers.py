@@ -178,3 +178,23 @@ def test_a_replay_returns_the_original_even_when_funds_are_gone(ledger: LedgerSe
         ledger.post_transfer(transfer(customer, merchant, 5_000, transfer_id=purchase.id))
     [result] = ledger.post_bulk([purchase])
     assert result.outcome is not None and result.outcome.replayed
+
+
+@pytest.mark.postgres
+def test_postgresql_refuses_unbalanced_entries_written_behind_the_ledger(
+    postgres_database: str,
+):
+    from sqlalchemy import text
+
+    from twinrail.platform.db import create_db_engine
+
+    engine = create_db_engine(postgres_database)
+    with pytest.raises(Exception, match="do not balance"), engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO ledger_entries (transfer_id, account_id, side, amount, asset, "
+                "effective_at, reference) VALUES ('forged', 'a', 'debit', 5, 'EUR', now(), ''), "
+                "('forged', 'b', 'credit', 4, 'EUR', now(), '')"
+            )
+        )
+    engine.dispose()

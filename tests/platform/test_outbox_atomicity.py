@@ -73,11 +73,14 @@ def test_a_commit_that_fails_after_the_outbox_insert_keeps_neither_change_nor_ev
     customer = open_account(ledger)
     before = outbox_rows(engine)
 
-    def audit_write_fails(*_args: object) -> None:
-        raise RuntimeError("audit trail unavailable")
+    from twinrail.platform import bulk
 
-    # The unit of work writes the outbox first, then the audit records, then commits.
-    monkeypatch.setattr("twinrail.platform.uow.append_records", audit_write_fails)
+    def write_then_fail(*args: object) -> None:
+        bulk.write_all(*args)  # type: ignore[arg-type]
+        raise RuntimeError("connection lost before COMMIT")
+
+    # The unit of work writes state, outbox and audit rows, then commits; fail in between.
+    monkeypatch.setattr("twinrail.platform.uow.write_and_commit", write_then_fail)
     with pytest.raises(RuntimeError):
         ledger.post_transfer(transfer(cash, customer, 100, transfer_id="t-lost"))
     monkeypatch.undo()

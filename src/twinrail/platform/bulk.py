@@ -1,12 +1,14 @@
-"""Writing many rows in few round trips, the same call on both databases.
+"""Writing everything a unit of work staged in as few statements as possible, on both databases.
 
-On PostgreSQL a set of rows becomes one statement over column arrays
-(`INSERT ... SELECT * FROM unnest($1::t1[], $2::t2[], ...)`, `UPDATE ... FROM unnest(...)`):
-constant SQL text, so psycopg prepares it once, and one round trip however many rows. The
-arrays travel in binary (`%b`): text arrays would cost a regex escape per element. Inside
-`pipelined(conn)` these statements are not even waited for one by one: psycopg's pipeline mode
-sends them together and reads the results at the end. SQLite runs in-process, where plain
-executemany is already the fast path.
+On PostgreSQL a set of rows for one table becomes a statement over column arrays
+(`INSERT ... SELECT * FROM unnest($1::t1[], ...)`, `UPDATE ... FROM unnest(...)`), and all the
+staged writes of a unit of work become ONE statement of data-modifying CTEs
+(`WITH w0 AS (INSERT ...), w1 AS (UPDATE ...) SELECT 1`), each of which PostgreSQL runs to
+completion. The SQL text depends only on the shape (tables and columns), so psycopg prepares
+it once per connection. On this kind of machine every statement costs a round trip and a
+fair amount of system time on both sides, so the statement count is what bounds the ledger's
+write rate. Arrays travel in binary (`%b`): text arrays would cost a regex escape per element.
+SQLite runs in-process, where plain executemany per table is already the fast path.
 
 Rows pass through each column type's bind processing (exact amounts, UTC times, JSON), so the
 stored values are the same whichever path wrote them.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -24,43 +27,73 @@ from sqlalchemy import JSON, Connection, Table, bindparam, insert, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
-__all__ = ["insert_rows", "update_rows", "pipelined"]
+__all__ = ["StagedWrite", "write_all", "write_and_commit", "insert_rows", "update_rows"]
+
+
+@dataclass(frozen=True, slots=True)
+class StagedWrite:
+    """Rows to insert into `table`, or, with `key`, to update where `table.key` matches."""
+
+    table: Table
+    rows: list[dict[str, Any]]
+    key: str | None = None
+
+    @property
+    def shape(self) -> tuple[Table, tuple[str, ...], str | None]:
+        return (self.table, tuple(self.rows[0]), self.key)
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert `rows` (dicts with the same keys) into `table`."""
-    if not rows:
-        return
-    if conn.dialect.name != "postgresql":
-        conn.execute(insert(table), list(rows))
-        return
-    columns = tuple(rows[0])
-    sql = _insert_sql(table, columns, conn.dialect)
-    _raw_execute(conn, sql, _column_arrays(conn.dialect, table, columns, rows))
+    write_all(conn, [StagedWrite(table, list(rows))])
 
 
 def update_rows(conn: Connection, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
     """Set the other columns of each row where `table.key` equals the row's `key` value."""
-    if not rows:
-        return
-    if conn.dialect.name != "postgresql":
-        values = [{("b_" + k if k == key else k): v for k, v in row.items()} for row in rows]
-        stmt = update(table).where(table.c[key] == bindparam("b_" + key))
-        conn.execute(stmt, values)
-        return
-    columns = tuple(rows[0])
-    sql = _update_sql(table, key, columns, conn.dialect)
-    _raw_execute(conn, sql, _column_arrays(conn.dialect, table, columns, rows))
+    write_all(conn, [StagedWrite(table, list(rows), key)])
 
 
-@contextmanager
-def pipelined(conn: Connection) -> Iterator[None]:
-    """Send the statements issued inside together and wait once (PostgreSQL); else no-op."""
-    if conn.dialect.name != "postgresql":
-        yield
+def write_all(conn: Connection, writes: Sequence[StagedWrite]) -> None:
+    """Apply `writes` in order inside the caller's transaction."""
+    writes = [w for w in writes if w.rows]
+    if not writes:
         return
-    with _as_sqlalchemy_errors(conn, "pipeline"), _driver(conn).pipeline():
-        yield
+    if conn.dialect.name != "postgresql":
+        for w in writes:
+            _write_with_executemany(conn, w)
+        return
+    updated = [w.table for w in writes if w.key]
+    if len(updated) != len(set(updated)):
+        # One statement may not update a row twice; keep such writes in separate statements.
+        for w in writes:
+            _raw_execute(conn, _cte_sql((w.shape,), conn.dialect), _params(conn.dialect, [w]))
+        return
+    shapes = tuple(w.shape for w in writes)
+    _raw_execute(conn, _cte_sql(shapes, conn.dialect), _params(conn.dialect, writes))
+
+
+def write_and_commit(conn: Connection, writes: Sequence[StagedWrite]) -> None:
+    """Apply `writes` and commit; on PostgreSQL both travel in one round trip (pipeline mode).
+
+    If a write fails, the pipeline raises before COMMIT takes effect and the transaction stays
+    open in SQLAlchemy's eyes, so the caller's rollback cleans the connection as usual.
+    """
+    if conn.dialect.name == "postgresql":
+        raw = _driver(conn)
+        with _as_sqlalchemy_errors(conn, "write and commit"), raw.pipeline():
+            write_all(conn, writes)
+            raw.commit()
+    else:
+        write_all(conn, writes)
+    conn.commit()  # SQLAlchemy's bookkeeping; on PostgreSQL the driver is already idle
+
+
+def _write_with_executemany(conn: Connection, w: StagedWrite) -> None:
+    if w.key is None:
+        conn.execute(insert(w.table), w.rows)
+        return
+    values = [{("b_" + k if k == w.key else k): v for k, v in row.items()} for row in w.rows]
+    conn.execute(update(w.table).where(w.table.c[w.key] == bindparam("b_" + w.key)), values)
 
 
 def _driver(conn: Connection) -> Any:
@@ -82,37 +115,41 @@ def _as_sqlalchemy_errors(conn: Connection, statement: str) -> Iterator[None]:
         raise DBAPIError.instance(statement, None, exc, dbapi_error) from exc
 
 
-def _column_arrays(
-    dialect: Dialect, table: Table, columns: tuple[str, ...], rows: Sequence[dict[str, Any]]
-) -> list[list[Any]]:
-    arrays = []
-    for name in columns:
-        column_type = table.c[name].type
-        values = [row[name] for row in rows]
-        if isinstance(column_type, JSON):  # psycopg adapts a lone dict, not one inside an array
-            arrays.append([None if v is None else json.dumps(v) for v in values])
-            continue
-        process = column_type.bind_processor(dialect)
-        arrays.append([process(v) for v in values] if process else values)
-    return arrays
+def _params(dialect: Dialect, writes: Sequence[StagedWrite]) -> list[list[Any]]:
+    params: list[list[Any]] = []
+    for w in writes:
+        for name in w.rows[0]:
+            column_type = w.table.c[name].type
+            values = [row[name] for row in w.rows]
+            if isinstance(column_type, JSON):  # psycopg adapts a lone dict, not one in an array
+                params.append([None if v is None else json.dumps(v) for v in values])
+                continue
+            process = column_type.bind_processor(dialect)
+            params.append([process(v) for v in values] if process else values)
+    return params
 
 
-@lru_cache(maxsize=256)
-def _array_types(table: Table, columns: tuple[str, ...], dialect: Dialect) -> list[str]:
-    return [f"{table.c[name].type.compile(dialect=dialect)}[]" for name in columns]
+def _arrays(table: Table, columns: tuple[str, ...], dialect: Dialect) -> str:
+    return ", ".join(f"%b::{table.c[name].type.compile(dialect=dialect)}[]" for name in columns)
 
 
-@lru_cache(maxsize=256)
-def _insert_sql(table: Table, columns: tuple[str, ...], dialect: Dialect) -> str:
-    arrays = ", ".join(f"%b::{t}" for t in _array_types(table, columns, dialect))
-    return f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
-
-
-@lru_cache(maxsize=256)
-def _update_sql(table: Table, key: str, columns: tuple[str, ...], dialect: Dialect) -> str:
-    arrays = ", ".join(f"%b::{t}" for t in _array_types(table, columns, dialect))
+def _statement(shape: tuple[Table, tuple[str, ...], str | None], dialect: Dialect) -> str:
+    table, columns, key = shape
+    arrays = _arrays(table, columns, dialect)
+    if key is None:
+        return f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
     assignments = ", ".join(f"{c} = v.{c}" for c in columns if c != key)
     return (
         f"UPDATE {table.name} AS t SET {assignments} "
         f"FROM unnest({arrays}) AS v({', '.join(columns)}) WHERE t.{key} = v.{key}"
     )
+
+
+@lru_cache(maxsize=512)
+def _cte_sql(
+    shapes: tuple[tuple[Table, tuple[str, ...], str | None], ...], dialect: Dialect
+) -> str:
+    if len(shapes) == 1:
+        return _statement(shapes[0], dialect)
+    parts = ", ".join(f"w{i} AS ({_statement(s, dialect)})" for i, s in enumerate(shapes))
+    return f"WITH {parts} SELECT 1"

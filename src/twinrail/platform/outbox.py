@@ -27,7 +27,7 @@ from sqlalchemy import (
     update,
 )
 
-from twinrail.platform.bulk import insert_rows
+from twinrail.platform.bulk import StagedWrite, write_all
 from twinrail.platform.db import metadata
 from twinrail.platform.events import DomainEvent
 from twinrail.platform.types import UtcDateTime
@@ -37,6 +37,7 @@ __all__ = [
     "outbox",
     "processed_events",
     "add_to_outbox",
+    "outbox_write",
     "fetch_unpublished",
     "mark_published",
     "message_from_event",
@@ -127,12 +128,9 @@ def message_from_event(
     )
 
 
-def add_to_outbox(conn: Connection, messages: Sequence[OutboxMessage]) -> None:
-    """Insert messages in the caller's transaction."""
-    if not messages:
-        return
-    insert_rows(
-        conn,
+def outbox_write(messages: Sequence[OutboxMessage]) -> StagedWrite:
+    """The rows that put `messages` in the outbox, for a unit of work to write at commit."""
+    return StagedWrite(
         outbox,
         [
             {
@@ -147,6 +145,11 @@ def add_to_outbox(conn: Connection, messages: Sequence[OutboxMessage]) -> None:
             for m in messages
         ],
     )
+
+
+def add_to_outbox(conn: Connection, messages: Sequence[OutboxMessage]) -> None:
+    """Insert messages in the caller's transaction."""
+    write_all(conn, [outbox_write(messages)])
 
 
 def fetch_unpublished(conn: Connection, limit: int) -> list[OutboxMessage]:

@@ -14,11 +14,11 @@ from typing import Any, Self
 from sqlalchemy import Connection, Engine
 
 from twinrail.audit.domain.record import AuditRecord
-from twinrail.audit.service.recording import append_records
-from twinrail.platform.bulk import pipelined
+from twinrail.audit.service.recording import audit_write
+from twinrail.platform.bulk import StagedWrite, write_and_commit
 from twinrail.platform.clock import Clock, utc_now
 from twinrail.platform.events import DomainEvent
-from twinrail.platform.outbox import OutboxMessage, add_to_outbox, message_from_event
+from twinrail.platform.outbox import OutboxMessage, message_from_event, outbox_write
 
 __all__ = ["UnitOfWork", "Origin"]
 
@@ -116,21 +116,19 @@ class UnitOfWork:
     def commit(self) -> None:
         """Write what the stores staged, the outbox and the audit records, then commit.
 
-        On PostgreSQL the writes travel in one pipelined round trip. COMMIT stays outside the
-        pipeline so that a failed write surfaces before SQLAlchemy considers the transaction
-        over, and the connection is rolled back cleanly.
+        On PostgreSQL the writes are one statement, sent with COMMIT in one round trip (see
+        `platform.bulk`).
         """
-        conn = self.connection
-        with pipelined(conn):
-            self.flush()
-            add_to_outbox(conn, self._messages)
-            append_records(conn, self._records)
-        conn.commit()
+        write_and_commit(
+            self.connection,
+            [*self.staged_writes(), outbox_write(self._messages), audit_write(self._records)],
+        )
         self._messages.clear()
         self._records.clear()
 
-    def flush(self) -> None:
-        """Write rows the context stores staged; subclasses that stage writes override this."""
+    def staged_writes(self) -> list[StagedWrite]:
+        """Rows the context stores staged; subclasses whose stores stage writes override this."""
+        return []
 
     def rollback(self) -> None:
         self.connection.rollback()

@@ -8,17 +8,14 @@ from sqlalchemy import Connection
 
 from twinrail.audit.domain.record import AuditRecord
 from twinrail.audit.store.tables import audit_entries
-from twinrail.platform.bulk import insert_rows
+from twinrail.platform.bulk import StagedWrite, write_all
 
-__all__ = ["append_records"]
+__all__ = ["append_records", "audit_write"]
 
 
-def append_records(conn: Connection, records: Sequence[AuditRecord]) -> None:
-    """Append unsealed records in the caller's transaction; sealing happens after commit."""
-    if not records:
-        return
-    insert_rows(
-        conn,
+def audit_write(records: Sequence[AuditRecord]) -> StagedWrite:
+    """The unsealed rows for `records`, for a unit of work to write at commit."""
+    return StagedWrite(
         audit_entries,
         [
             {
@@ -33,3 +30,8 @@ def append_records(conn: Connection, records: Sequence[AuditRecord]) -> None:
             for r in records
         ],
     )
+
+
+def append_records(conn: Connection, records: Sequence[AuditRecord]) -> None:
+    """Append unsealed records in the caller's transaction; sealing happens after commit."""
+    write_all(conn, [audit_write(records)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Self
 
 from twinrail.ledger.store.ledger_store import LedgerStore
+from twinrail.platform.bulk import StagedWrite
 from twinrail.platform.uow import UnitOfWork
 
 __all__ = ["LedgerUnitOfWork"]
@@ -20,8 +21,8 @@ class LedgerUnitOfWork(UnitOfWork):
         self.ledger = LedgerStore(self.connection)
         return self
 
-    def flush(self) -> None:
-        self.ledger.flush()
+    def staged_writes(self) -> list[StagedWrite]:
+        return self.ledger.take_staged()
 
     def has_staged_rows(self) -> bool:
         return self.ledger.has_staged_rows()

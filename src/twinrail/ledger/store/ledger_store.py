@@ -38,7 +38,7 @@ from twinrail.ledger.domain.model import (
 from twinrail.ledger.domain.money import Asset
 from twinrail.ledger.domain.state import LedgerState
 from twinrail.ledger.store.tables import accounts, assets, entries, events, transfers
-from twinrail.platform.bulk import insert_rows, update_rows
+from twinrail.platform.bulk import StagedWrite
 from twinrail.platform.types import amount_sum
 
 __all__ = ["LedgerStore", "entry_row"]
@@ -49,7 +49,7 @@ class LedgerStore:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._staged: list[tuple[Table, list[dict[str, Any]], bool]] = []
+        self._staged: list[StagedWrite] = []
 
     # loading
 
@@ -197,7 +197,7 @@ class LedgerStore:
         for row in self.conn.execute(select(transfers).order_by(transfers.c.id)):
             yield _transfer(row)
 
-    # saving: rows are computed at once, written at `flush` (the unit of work's commit)
+    # saving: rows are computed at once, written by the unit of work at commit
 
     def save(self, state: LedgerState, new_events: Sequence[LedgerEvent], now: dt.datetime) -> None:
         """Stage `new_events` for the event store and the projection rows they change."""
@@ -252,14 +252,10 @@ class LedgerStore:
             [_totals_row(account_id, state.totals[account_id]) for account_id in sorted(touched)],
         )
 
-    def flush(self) -> None:
-        """Write everything staged, in order (inside the caller's transaction)."""
+    def take_staged(self) -> list[StagedWrite]:
+        """Hand over (and forget) the writes staged since the last call."""
         staged, self._staged = self._staged, []
-        for table, rows, is_update in staged:
-            if is_update:
-                update_rows(self.conn, table, "id", rows)
-            else:
-                insert_rows(self.conn, table, rows)
+        return staged
 
     def has_staged_rows(self) -> bool:
         return bool(self._staged)
@@ -270,17 +266,17 @@ class LedgerStore:
         last = self._staged[-1] if self._staged else None
         if (
             last is not None
-            and last[0] is table
-            and not last[2]
-            and last[1][0].keys() == rows[0].keys()
+            and last.table is table
+            and last.key is None
+            and last.rows[0].keys() == rows[0].keys()
         ):
-            last[1].extend(rows)  # one statement for consecutive rows of the same table
+            last.rows.extend(rows)  # one statement for consecutive rows of the same table
         else:
-            self._staged.append((table, rows, False))
+            self._staged.append(StagedWrite(table, rows))
 
     def _stage_update(self, table: Table, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self._staged.append((table, rows, True))
+            self._staged.append(StagedWrite(table, rows, key="id"))
 
 
 def _after(position: tuple[dt.datetime, int]) -> Any:
