@@ -12,8 +12,9 @@ one JSON document per table is far cheaper to build in Python than typed arrays 
 integers of any size exact, so NUMERIC(78,0) amounts round-trip unchanged. SQLite runs
 in-process, where plain executemany per table is already the fast path.
 
-Rows pass through each column type's bind processing (exact amounts, UTC times), so the stored
-values are the same whichever path wrote them.
+Both paths store the same values: the SQLite path binds through the column types (sortable
+amount text, UTC times); the PostgreSQL path hands ints, nested JSON and aware times to the
+server's own conversions.
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Table, bindparam, insert, update
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Connection, Table, bindparam, insert, update
 from sqlalchemy.exc import DBAPIError
 
 __all__ = ["StagedWrite", "write_all", "write_and_commit", "insert_rows", "update_rows"]
@@ -69,10 +69,10 @@ def write_all(conn: Connection, writes: Sequence[StagedWrite]) -> None:
     if len(updated) != len(set(updated)):
         # One statement may not update a row twice; keep such writes in separate statements.
         for w in writes:
-            _raw_execute(conn, _cte_sql((w.shape,)), _params(conn.dialect, [w]))
+            _raw_execute(conn, _cte_sql((w.shape,)), _params([w]))
         return
     shapes = tuple(w.shape for w in writes)
-    _raw_execute(conn, _cte_sql(shapes), _params(conn.dialect, writes))
+    _raw_execute(conn, _cte_sql(shapes), _params(writes))
 
 
 def write_and_commit(conn: Connection, writes: Sequence[StagedWrite]) -> None:
@@ -118,24 +118,17 @@ def _as_sqlalchemy_errors(conn: Connection, statement: str) -> Iterator[None]:
         raise DBAPIError.instance(statement, None, exc, dbapi_error) from exc
 
 
-def _params(dialect: Dialect, writes: Sequence[StagedWrite]) -> list[str]:
-    """One JSON document per write: its rows, after each column type's bind processing."""
-    params = []
-    for w in writes:
-        processors = {
-            name: w.table.c[name].type.bind_processor(dialect)
-            for name in w.rows[0]
-            if not isinstance(w.table.c[name].type, JSON)  # stays a nested JSON value
-        }
-        rows = [
-            {k: (p(v) if (p := processors.get(k)) else v) for k, v in row.items()} for row in w.rows
-        ]
-        params.append(json.dumps(rows, default=_json_scalar, separators=(",", ":")))
-    return params
+def _params(writes: Sequence[StagedWrite]) -> list[str]:
+    """One JSON document per write. No per-value bind processing is needed on this path:
+    amounts are Python ints (JSON keeps them exact), JSON columns nest as they are, and times
+    are aware datetimes written in ISO form."""
+    return [json.dumps(w.rows, default=_json_scalar, separators=(",", ":")) for w in writes]
 
 
 def _json_scalar(value: Any) -> str:
-    if isinstance(value, dt.datetime | dt.date):
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not accepted; use UTC")
         return value.isoformat()
     raise TypeError(f"cannot write {type(value).__name__} through a JSON recordset")
 

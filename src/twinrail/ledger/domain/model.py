@@ -8,7 +8,7 @@ be interpreted by account type. A balance is then read off in the account's norm
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -82,11 +82,24 @@ class Totals:
 
     def add(self, side: Side, amount: int, *, pending: bool) -> Totals:
         """These totals with `amount` added (or removed, if negative) on one side."""
-        name = f"{side.value}s_{'pending' if pending else 'posted'}"
-        value = getattr(self, name) + amount
-        if value > MAX_AMOUNT:
-            raise BalanceOverflow("an account total would exceed 10^78 - 1", total=name)
-        return replace(self, **{name: value})
+        dp, cp, dq, cq = (
+            self.debits_posted,
+            self.credits_posted,
+            self.debits_pending,
+            self.credits_pending,
+        )
+        if side is Side.DEBIT:
+            if pending:
+                dq += amount
+            else:
+                dp += amount
+        elif pending:
+            cq += amount
+        else:
+            cp += amount
+        if max(dp, cp, dq, cq) > MAX_AMOUNT:
+            raise BalanceOverflow("an account total would exceed 10^78 - 1", side=side.value)
+        return Totals(dp, cp, dq, cq)
 
     def is_zero(self) -> bool:
         return self.debits_posted == self.credits_posted and not (
