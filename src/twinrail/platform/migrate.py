@@ -17,8 +17,10 @@ _HERE = Path(__file__).parent / "migrations"
 
 def target_metadata() -> MetaData:
     """Every context's tables, imported so that they register on the shared metadata."""
+    import twinrail.api.store.tables  # noqa: F401
     import twinrail.audit.store.tables  # noqa: F401
     import twinrail.ledger.store.tables  # noqa: F401
+    import twinrail.pipeline.store.tables  # noqa: F401
     import twinrail.platform.outbox  # noqa: F401
 
     return metadata

@@ -1,0 +1,3 @@
+"""The api context's HTTP routers."""
+
+__all__: list[str] = []

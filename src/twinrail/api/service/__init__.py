@@ -1,0 +1,3 @@
+"""The api context's application layer: credentials, tokens, customers, idempotency."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""The api context's persistence: clients, keys, customers, accounts, idempotency records."""
+
+__all__: list[str] = []

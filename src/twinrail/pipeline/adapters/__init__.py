@@ -1,0 +1,3 @@
+"""Rails and the interim compliance decider."""
+
+__all__: list[str] = []

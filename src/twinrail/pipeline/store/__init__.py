@@ -1,0 +1,3 @@
+"""Payment orders and their transition history."""
+
+__all__: list[str] = []

@@ -1,0 +1,129 @@
+"""Payment orders over HTTP: internal transfers to completed, limits, funds, rails, tenants."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+from twinrail.api.domain.model import Principal
+from twinrail.api.domain.roles import Role
+
+from .conftest import Caller, fund, new_caller
+
+
+def _post(client: TestClient, caller: Caller, url: str, body: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
+    return client.post(
+        url, json=body, headers={**caller.headers, "Idempotency-Key": uuid.uuid4().hex}
+    )
+
+
+def _account(client: TestClient, caller: Caller, funded: int = 0) -> str:
+    customer = _post(client, caller, "/v1/customers", {"kind": "individual", "name": "P"}).json()
+    account = _post(client, caller, "/v1/accounts", {"customer_id": customer["id"], "asset": "EUR"})
+    account_id: str = account.json()["id"]
+    if funded:
+        services = client.app.state.services  # type: ignore[attr-defined]
+        principal = Principal(caller.client_id, caller.role, "test")
+        ledger_id = services.customers.account(principal, account_id).ledger_account_id
+        fund(services.platform.ledger, ledger_id, funded)
+    return account_id
+
+
+def _order(src: str, dst: str | None, amount: str = "2500", **extra: object) -> dict[str, object]:
+    return {"type": "internal_transfer", "amount": amount, "asset": "EUR",
+            "source_account_id": src, "destination_account_id": dst, **extra}  # fmt: skip
+
+
+def _available(client: TestClient, caller: Caller, account_id: str) -> str:
+    url = f"/v1/accounts/{account_id}/balance"
+    return str(client.get(url, headers=caller.headers).json()["available"])
+
+
+def test_an_internal_transfer_runs_to_completed_and_moves_the_money(client: TestClient) -> None:
+    alice = new_caller(client, Role.CLIENT)
+    src, dst = _account(client, alice, funded=10_000), _account(client, alice)
+    created = _post(client, alice, "/v1/payment-orders", _order(src, dst, reference="inv 1"))
+    assert created.status_code == 201, created.text
+    order = created.json()
+    assert order["state"] == "completed" and order["amount"] == "2500"
+    assert (order["source_account_id"], order["destination_account_id"]) == (src, dst)
+    assert _available(client, alice, src) == "7500"
+    assert _available(client, alice, dst) == "2500"
+    history = client.app.state.services.payment_orders.history(order["id"])  # type: ignore[attr-defined]
+    assert [to for _, to, _ in history] == [
+        "created", "screening", "approved", "processing", "completed"
+    ]  # fmt: skip
+    fetched = client.get(f"/v1/payment-orders/{order['id']}", headers=alice.headers)
+    assert fetched.json() == order
+
+
+def test_an_order_above_the_customer_limit_is_rejected_and_moves_nothing(
+    client: TestClient,
+) -> None:
+    alice = new_caller(client, Role.CLIENT)
+    src, dst = _account(client, alice, funded=10_000), _account(client, alice)
+    services = client.app.state.services  # type: ignore[attr-defined]
+    customer_id = client.get(f"/v1/accounts/{src}", headers=alice.headers).json()["customer_id"]
+    services.compliance.set_customer_limit(customer_id, 1000)
+    order = _post(client, alice, "/v1/payment-orders", _order(src, dst, "1001")).json()
+    assert order["state"] == "rejected" and "limit 1000" in order["state_reason"]
+    assert _available(client, alice, src) == "10000"
+    assert (
+        _post(client, alice, "/v1/payment-orders", _order(src, dst, "1000")).json()["state"]
+        == "completed"
+    )
+
+
+def test_an_order_without_the_funds_fails_with_the_reason(client: TestClient) -> None:
+    alice = new_caller(client, Role.CLIENT)
+    src, dst = _account(client, alice, funded=100), _account(client, alice)
+    order = _post(client, alice, "/v1/payment-orders", _order(src, dst, "101")).json()
+    assert order["state"] == "failed" and "insufficient" in order["state_reason"]
+    assert _available(client, alice, src) == "100"
+
+
+def test_an_order_in_review_can_be_cancelled_but_a_completed_one_cannot(
+    client: TestClient,
+) -> None:
+    alice = new_caller(client, Role.CLIENT)
+    src, dst = _account(client, alice, funded=10_000), _account(client, alice)
+    client.app.state.services.compliance.review_limits["EUR"] = 5000  # type: ignore[attr-defined]
+    held = _post(client, alice, "/v1/payment-orders", _order(src, dst, "6000")).json()
+    assert held["state"] == "in_review"
+    cancelled = _post(client, alice, f"/v1/payment-orders/{held['id']}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    done = _post(client, alice, "/v1/payment-orders", _order(src, dst, "100")).json()
+    refused = _post(client, alice, f"/v1/payment-orders/{done['id']}/cancel")
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "pipeline.order_not_cancellable"
+    assert _available(client, alice, src) == "9900"
+
+
+@pytest.mark.parametrize("order_type", ["bank_payment", "crypto_withdrawal", "on_ramp", "off_ramp"])
+def test_types_without_a_rail_answer_rail_not_enabled(
+    sqlite_client: TestClient, order_type: str
+) -> None:
+    alice = new_caller(sqlite_client, Role.CLIENT)
+    body = {**_order("acc_x", None), "type": order_type}
+    response = _post(sqlite_client, alice, "/v1/payment-orders", body)
+    assert response.status_code == 422
+    assert response.json()["code"] == "pipeline.rail_not_enabled"
+    assert order_type in response.json()["detail"]
+
+
+def test_orders_and_their_accounts_are_invisible_to_other_tenants(client: TestClient) -> None:
+    alice, bob = new_caller(client, Role.CLIENT), new_caller(client, Role.CLIENT)
+    src, dst = _account(client, alice, funded=5000), _account(client, alice)
+    order = _post(client, alice, "/v1/payment-orders", _order(src, dst)).json()
+    assert client.get(f"/v1/payment-orders/{order['id']}", headers=bob.headers).status_code == 404
+    assert _post(client, bob, f"/v1/payment-orders/{order['id']}/cancel").status_code == 404
+    assert client.get("/v1/payment-orders", headers=bob.headers).json()["data"] == []
+    bob_account = _account(client, bob)
+    stealing = _post(client, bob, "/v1/payment-orders", _order(src, bob_account))
+    assert stealing.status_code == 404
+    assert _available(client, alice, src) == "2500"
+    operator = new_caller(client, Role.OPERATOR)
+    listed = client.get("/v1/payment-orders", headers=operator.headers).json()["data"]
+    assert order["id"] in {o["id"] for o in listed}
