@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from twinrail.cli import audit_cli, ledger_cli, outbox_cli, serve_cli
+from twinrail.cli import audit_cli, chain_cli, custody_cli, ledger_cli, outbox_cli, serve_cli
 
 app = typer.Typer(
     name="twinrail",
@@ -16,6 +16,8 @@ app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(outbox_cli.app, name="outbox")
 app.add_typer(serve_cli.app, name="api")
+app.add_typer(chain_cli.app, name="chain")
+app.add_typer(custody_cli.app, name="custody")
 app.command("serve")(serve_cli.serve)
 
 

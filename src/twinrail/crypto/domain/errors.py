@@ -1,0 +1,142 @@
+"""The crypto context's error tree. Every leaf has a stable dotted `code` and structured `context`.
+
+CryptoError
+├── CryptoRejection              the request breaks a rule; nothing was sent or signed
+│   ├── UnknownChain             no chain with that id is configured
+│   ├── UnknownToken             the chain lists no token with that symbol or address
+│   ├── InvalidAddress           not a 20-byte hex address, or a mixed-case one whose checksum fails
+│   ├── UnknownKey               the key store holds no key for that address
+│   ├── InvalidSignature         a signature that does not recover to the expected address
+│   ├── NonceStateConflict       a nonce reservation cannot move that way (e.g. release if signed)
+│   ├── FeeCapExceeded           the network fee would exceed a configured cap
+│   └── ReplacementUnderpriced   a same-nonce replacement does not raise both fee caps by 10 %
+└── CryptoFault                  infrastructure; the outcome is unknown or retryable
+    ├── KeyStoreUnavailable      the HSM or key files cannot be opened (wrong PIN, no token)
+    ├── NodeUnavailable          (retryable) the JSON-RPC node did not answer in time
+    ├── NodeError                the node answered with an error
+    └── TransactionNotMined      (retryable) no receipt within the wait window
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "CryptoError",
+    "CryptoRejection",
+    "UnknownChain",
+    "UnknownToken",
+    "InvalidAddress",
+    "UnknownKey",
+    "InvalidSignature",
+    "NonceStateConflict",
+    "FeeCapExceeded",
+    "ReplacementUnderpriced",
+    "CryptoFault",
+    "KeyStoreUnavailable",
+    "NodeUnavailable",
+    "NodeError",
+    "TransactionNotMined",
+]
+
+
+class CryptoError(Exception):
+    """Root of every error the crypto context raises."""
+
+    code = "crypto.error"
+    retryable = False
+
+    def __init__(self, message: str, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = context
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description, safe to show to the caller (never holds secrets)."""
+        return {"code": self.code, "message": self.message, **self.context}
+
+
+class CryptoRejection(CryptoError):
+    """The request breaks a rule of the crypto context; nothing was signed or sent."""
+
+    code = "crypto.rejected"
+
+
+class UnknownChain(CryptoRejection):
+    """Raised when a chain id is not in the chain registry."""
+
+    code = "crypto.unknown_chain"
+
+
+class UnknownToken(CryptoRejection):
+    """Raised when a chain lists no token with the given symbol or contract address."""
+
+    code = "crypto.unknown_token"
+
+
+class InvalidAddress(CryptoRejection):
+    """Raised for a malformed address or a mixed-case address with a wrong EIP-55 checksum."""
+
+    code = "crypto.invalid_address"
+
+
+class UnknownKey(CryptoRejection):
+    """Raised when the key store holds no key for the address asked for."""
+
+    code = "crypto.unknown_key"
+
+
+class InvalidSignature(CryptoRejection):
+    """Raised when a signature does not recover to the signing address."""
+
+    code = "crypto.invalid_signature"
+
+
+class NonceStateConflict(CryptoRejection):
+    """Raised when a nonce reservation cannot make the asked transition (it is already further)."""
+
+    code = "crypto.nonce_state_conflict"
+
+
+class FeeCapExceeded(CryptoRejection):
+    """Raised before signing when the estimated fee is above the chain's configured caps."""
+
+    code = "crypto.fee_cap_exceeded"
+
+
+class ReplacementUnderpriced(CryptoRejection):
+    """Raised when a replacement's fee caps are not both at least 10 % above the previous ones."""
+
+    code = "crypto.replacement_underpriced"
+
+
+class CryptoFault(CryptoError):
+    """Infrastructure failed; the outcome may be unknown."""
+
+    code = "crypto.fault"
+
+
+class KeyStoreUnavailable(CryptoFault):
+    """Raised when the key store cannot be opened: no token, wrong PIN, unreadable key files."""
+
+    code = "crypto.key_store_unavailable"
+
+
+class NodeUnavailable(CryptoFault):
+    """Raised when the JSON-RPC node cannot be reached or does not answer within the timeout."""
+
+    code = "crypto.node_unavailable"
+    retryable = True
+
+
+class NodeError(CryptoFault):
+    """Raised when the node answers a call with an error (e.g. `nonce too low`)."""
+
+    code = "crypto.node_error"
+
+
+class TransactionNotMined(CryptoFault):
+    """Raised when a sent transaction has no receipt within the wait window."""
+
+    code = "crypto.transaction_not_mined"
+    retryable = True
