@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 import uuid
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from rich.table import Table
 
 from twinrail.bootstrap import bootstrap
 from twinrail.cli.output import JsonOption, console, err_console, handled, print_json
+from twinrail.ledger.adapters.journal_export import export_journal
 from twinrail.ledger.domain.commands import (
     CloseAccount,
     DefineAsset,
@@ -434,6 +437,35 @@ def _command_from_json(line_no: int, line: str) -> PostTransfer:
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidAmount(f"line {line_no} is not a valid transfer: {exc}", line=line_no) from exc
+
+
+class ExportFormat(StrEnum):
+    LEDGER = "ledger"
+
+
+@app.command("export")
+@handled
+def export(
+    export_format: ExportFormat = typer.Option(
+        ExportFormat.LEDGER, "--format", help="ledger: a ledger-cli / hledger journal."
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File (default: stdout)."),
+    include_holds: bool = typer.Option(False, help="Write live holds as pending (!) entries."),
+) -> None:
+    """Export the ledger as a plain-text double-entry journal another tool can check."""
+    engine = bootstrap().engine
+    with Progress(console=err_console, transient=True) as progress:
+        progress.add_task(f"exporting ({export_format.value})", total=None)
+        if output is None:
+            summary = export_journal(engine, sys.stdout, include_holds=include_holds)
+        else:
+            with output.open("w", encoding="utf-8") as out:
+                summary = export_journal(engine, out, include_holds=include_holds)
+    err_console.print(
+        f"{summary.transactions} transactions, {summary.accounts} accounts"
+        + (f", {summary.holds} holds" if include_holds else "")
+        + (f" written to {output}" if output else "")
+    )
 
 
 @app.command("rebuild")

@@ -5,14 +5,16 @@ says exactly what moved and nothing else:
 
 - One transaction per transfer that reached posted balances, marked cleared (`*`) and dated by
   the UTC day its entries are effective (for a settled hold, the moment it was posted, as in the
-  ledger's statements). Its transfer id, exact effective time and any reversed transfer are tags.
+  ledger's statements). The transfer id is its code, `(id)`, and a tag, beside the exact
+  effective time and any reversed transfer.
 - Live holds are left out by default, so `hledger balance` shows posted balances. With
   `include_holds=True` each live hold is a pending (`!`) transaction: `hledger balance --cleared`
   then shows posted balances and `hledger balance` posted plus pending. Voided and expired holds
   never touched a balance and are never written.
 - Amounts are exact. Each asset gets a `commodity` directive whose sample amount carries its
-  scale (`1000.000000000000000000 ETH`: a decimal point, no digit groups), and every amount is
-  written with exactly that many decimals, so 78-digit wei amounts survive unrounded.
+  scale (`1000.000000000000000000 ETH`: a decimal point, no digit groups; none for scale 0), and
+  every amount is written with exactly that many decimals, so 78-digit wei amounts survive
+  unrounded (hledger and ledger-cli both compute with arbitrary-precision decimals).
   Debits are positive and credits negative, the journal convention: a credit-normal account
   (a liability, income) shows a negative balance.
 - Accounts are named "<code> <name>" from the chart of accounts, made safe for journal syntax
@@ -110,9 +112,7 @@ def write_journal(
     else:
         out.write("; live holds are left out: balances are posted balances\n")
     for asset in by_code.values():
-        symbol = commodity_symbol(asset.code)
-        sample = format_amount(10**asset.scale * 1000, asset) + ("." if asset.scale == 0 else "")
-        out.write(f"\ncommodity {symbol}\n    format {sample} {symbol}\n")
+        out.write(_commodity_directive(asset))
     for account in chart:
         out.write(
             f"\naccount {names[account.id]}\n    ; ledger_id: {_tag_value(account.id)}, "
@@ -155,6 +155,16 @@ def commodity_symbol(code: str) -> str:
     return code if code.isalpha() else f'"{code}"'
 
 
+def _commodity_directive(asset: Asset) -> str:
+    symbol = commodity_symbol(asset.code)
+    if asset.scale == 0:
+        # hledger wants a decimal mark in a format and ledger-cli refuses "1000."; amounts
+        # without decimals cannot be misread, so the bare declaration suits both
+        return f"\ncommodity {symbol}\n"
+    sample = format_amount(1000 * 10**asset.scale, asset)
+    return f"\ncommodity {symbol}\n    format {sample} {symbol}\n"
+
+
 def _write_transaction(
     out: TextIO, tx: JournalTransaction, names: Mapping[str, str], assets: Mapping[str, Asset]
 ) -> None:
@@ -162,8 +172,10 @@ def _write_transaction(
     tags = f"transfer_id: {_tag_value(tx.transfer_id)}, effective_at: {tx.effective_at.isoformat()}"
     if tx.reverses:
         tags += f", reverses: {_tag_value(tx.reverses)}"
-    description = _safe_text(tx.reference) or f"transfer {_safe_text(tx.transfer_id)}"
-    out.write(f"\n{day} {'!' if tx.pending else '*'} {description}  ; {tags}\n")
+    description = _safe_text(tx.reference) or "transfer"
+    # with the transfer id as the transaction code, a description "(...)" is not read as one
+    code = _safe_text(tx.transfer_id).replace(")", "]")
+    out.write(f"\n{day} {'!' if tx.pending else '*'} ({code}) {description}  ; {tags}\n")
     for p in tx.postings:
         amount = format_amount(p.amount if p.side is Side.DEBIT else -p.amount, assets[p.asset])
         out.write(f"    {names[p.account_id]}  {amount} {commodity_symbol(p.asset)}\n")

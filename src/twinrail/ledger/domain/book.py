@@ -33,6 +33,7 @@ from twinrail.ledger.domain.errors import (
     HoldNotPending,
     IdempotencyConflict,
     InvalidAmount,
+    InvalidTransfer,
     NotReversible,
     PartialPostUnsupported,
     UnbalancedTransfer,
@@ -56,6 +57,12 @@ from twinrail.ledger.domain.events import (
 from twinrail.ledger.domain.model import Account, Posting, Totals, Transfer, TransferStatus
 from twinrail.ledger.domain.money import Asset, check_amount
 from twinrail.ledger.domain.state import LedgerState
+from twinrail.ledger.domain.validation import (
+    MAX_REFERENCE_LENGTH,
+    check_account_fields,
+    check_id,
+    check_transfer_fields,
+)
 
 __all__ = ["Book", "Outcome"]
 
@@ -91,13 +98,14 @@ class Book:
         if existing is not None:
             if existing != asset:
                 raise AssetAlreadyDefined(
-                    f"asset {cmd.code} exists with scale {existing.scale}", code=cmd.code
+                    f"asset {cmd.code} exists with scale {existing.scale}", asset=cmd.code
                 )
             return existing
         self._record(AssetDefined(asset.code, asset.scale))
         return asset
 
     def open_account(self, cmd: OpenAccount) -> Account:
+        check_account_fields(cmd)
         if cmd.asset not in self.state.assets:
             raise UnknownAsset(f"asset {cmd.asset} is not defined", asset=cmd.asset)
         if cmd.limits.overdraft_limit < 0:
@@ -133,13 +141,12 @@ class Book:
 
     def post_transfer(self, cmd: PostTransfer) -> Outcome:
         """Post `cmd` (or hold it pending), or return the earlier result of the same id."""
+        check_transfer_fields(cmd)  # before hashing: an absurd amount must not reach str()
         body_hash = cmd.body_hash()
         replay = self._replay(cmd.id, body_hash)
         if replay:
             return replay
         self._check_postings(cmd.postings)
-        if cmd.timeout_seconds is not None and (not cmd.pending or cmd.timeout_seconds <= 0):
-            raise InvalidAmount("a timeout must be positive and only applies to holds")
         transfer = Transfer(
             id=cmd.id,
             postings=cmd.postings,
@@ -199,6 +206,9 @@ class Book:
         return self.state.transfers[hold.id]
 
     def reverse_transfer(self, cmd: ReverseTransfer) -> Outcome:
+        check_id(cmd.id)
+        if len(cmd.reference) > MAX_REFERENCE_LENGTH:
+            raise InvalidTransfer("reference is too long", transfer_id=cmd.id)
         body_hash = cmd.body_hash()
         replay = self._replay(cmd.id, body_hash)
         if replay:

@@ -43,6 +43,7 @@ __all__ = [
     "AccountAlreadyExists",
     "AccountClosed",
     "AccountHasBalance",
+    "InvalidAccount",
     "LimitExceeded",
     "BalanceOverflow",
     "IdempotencyConflict",
@@ -71,7 +72,7 @@ class LedgerError(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description, safe to show to the caller."""
-        return {"code": self.code, "message": self.message, **self.context}
+        return {**self.context, "code": self.code, "message": self.message}
 
 
 class LedgerRejection(LedgerError):
@@ -156,6 +157,12 @@ class AccountHasBalance(LedgerRejection):
     """An account cannot be closed while it holds a balance or pending amounts."""
 
     code = "ledger.account_has_balance"
+
+
+class InvalidAccount(LedgerRejection):
+    """An account's id, code or name is empty or too long."""
+
+    code = "ledger.invalid_account"
 
 
 class LimitExceeded(LedgerRejection):
