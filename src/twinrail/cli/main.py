@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from twinrail.cli import audit_cli, chain_cli, custody_cli, ledger_cli, outbox_cli, serve_cli
+from twinrail.cli import (
+    audit_cli,
+    chain_cli,
+    custody_cli,
+    ledger_cli,
+    outbox_cli,
+    pki_cli,
+    sandbox_cli,
+    serve_cli,
+)
 
 app = typer.Typer(
     name="twinrail",
@@ -18,6 +27,8 @@ app.add_typer(outbox_cli.app, name="outbox")
 app.add_typer(serve_cli.app, name="api")
 app.add_typer(chain_cli.app, name="chain")
 app.add_typer(custody_cli.app, name="custody")
+app.add_typer(pki_cli.app, name="pki")
+app.add_typer(sandbox_cli.app, name="sandbox-bank")
 app.command("serve")(serve_cli.serve)
 
 

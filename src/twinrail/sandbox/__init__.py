@@ -1,0 +1,3 @@
+"""Sandbox counterparts the platform talks to over real protocols (bank, local chain node)."""
+
+__all__: list[str] = []

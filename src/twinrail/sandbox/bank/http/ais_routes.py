@@ -1,0 +1,176 @@
+"""AIS endpoints of NextGenPSD2 1.3.11: consents, their authorisations, and account data."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from twinrail.openbanking.domain.certificates import TppCertificate
+from twinrail.openbanking.domain.psd2 import Psd2Role
+from twinrail.sandbox.bank.domain.reports import parse_report_query
+from twinrail.sandbox.bank.http.headers import (
+    bool_query,
+    consent_id,
+    json_body,
+    psu_id,
+    psu_ip_address,
+    require_request_id,
+)
+from twinrail.sandbox.bank.http.views import (
+    account_json,
+    authorisation_json,
+    balances_json,
+    consent_created_json,
+    consent_json,
+    report_json,
+    transaction_json,
+)
+from twinrail.sandbox.bank.service.bank_service import AisRequest, BankService
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["AIS"])
+
+
+def _ais_tpp(request: Request) -> TppCertificate:
+    # The certificate first: nothing about a request matters until we know who sent it.
+    tpp = request.app.state.authenticator.authenticate(request, Psd2Role.PSP_AI)
+    require_request_id(request)
+    return tpp  # type: ignore[no-any-return]
+
+
+def _bank(request: Request) -> BankService:
+    return request.app.state.bank  # type: ignore[no-any-return]
+
+
+AisTpp = Annotated[TppCertificate, Depends(_ais_tpp)]
+Bank = Annotated[BankService, Depends(_bank)]
+
+
+def _json(request: Request, body: Any, status: int = 200, **headers: str) -> JSONResponse:
+    return JSONResponse(
+        body, status_code=status, headers={"X-Request-ID": require_request_id(request), **headers}
+    )
+
+
+def _ais_request(request: Request, tpp: TppCertificate) -> AisRequest:
+    present = psu_ip_address(request, required=False) is not None
+    return AisRequest(tpp.tpp_id, consent_id(request), psu_present=present)
+
+
+@router.post("/consents")
+async def create_consent(request: Request, tpp: AisTpp, bank: Bank) -> Response:
+    psu_ip_address(request, required=True)
+    body = await json_body(request)
+    consent = bank.create_consent(tpp.tpp_id, psu_id(request), body)
+    return _json(
+        request,
+        consent_created_json(consent),
+        201,
+        Location=f"/v1/consents/{consent.consent_id}",
+        **{"ASPSP-SCA-Approach": "EMBEDDED"},
+    )
+
+
+@router.get("/consents/{consent_id}")
+def get_consent(consent_id: str, request: Request, tpp: AisTpp, bank: Bank) -> Response:
+    consent = bank.consent(tpp.tpp_id, consent_id)
+    status = consent.status_at(bank.clock())
+    return _json(request, consent_json(consent, status.value))
+
+
+@router.get("/consents/{consent_id}/status")
+def get_consent_status(consent_id: str, request: Request, tpp: AisTpp, bank: Bank) -> Response:
+    consent = bank.consent(tpp.tpp_id, consent_id)
+    return _json(request, {"consentStatus": consent.status_at(bank.clock()).value})
+
+
+@router.delete("/consents/{consent_id}")
+def delete_consent(consent_id: str, request: Request, tpp: AisTpp, bank: Bank) -> Response:
+    bank.delete_consent(tpp.tpp_id, consent_id)
+    return Response(status_code=204, headers={"X-Request-ID": require_request_id(request)})
+
+
+@router.post("/consents/{consent_id}/authorisations")
+async def start_consent_authorisation(
+    consent_id: str, request: Request, tpp: AisTpp, bank: Bank
+) -> Response:
+    body = await json_body(request, allow_empty=True)
+    auth = bank.start_consent_authorisation(tpp.tpp_id, consent_id, psu_id(request), body)
+    return _json(
+        request,
+        authorisation_json(auth, created=True),
+        201,
+        Location=f"/v1/consents/{consent_id}/authorisations/{auth.authorisation_id}",
+        **{"ASPSP-SCA-Approach": auth.sca_approach.value},
+    )
+
+
+@router.get("/consents/{consent_id}/authorisations")
+def list_consent_authorisations(
+    consent_id: str, request: Request, tpp: AisTpp, bank: Bank
+) -> Response:
+    ids = [a.authorisation_id for a in bank.consent_authorisations(tpp.tpp_id, consent_id)]
+    return _json(request, {"authorisationIds": ids})
+
+
+@router.get("/consents/{consent_id}/authorisations/{authorisation_id}")
+def get_consent_sca_status(
+    consent_id: str, authorisation_id: str, request: Request, tpp: AisTpp, bank: Bank
+) -> Response:
+    auth = bank.consent_authorisation(tpp.tpp_id, consent_id, authorisation_id)
+    return _json(request, {"scaStatus": auth.sca_status.value})
+
+
+@router.put("/consents/{consent_id}/authorisations/{authorisation_id}")
+async def update_consent_authorisation(
+    consent_id: str, authorisation_id: str, request: Request, tpp: AisTpp, bank: Bank
+) -> Response:
+    body = await json_body(request)
+    auth = bank.update_consent_authorisation(
+        tpp.tpp_id, consent_id, authorisation_id, psu_id(request), body
+    )
+    return _json(
+        request, authorisation_json(auth), 200, **{"ASPSP-SCA-Approach": auth.sca_approach.value}
+    )
+
+
+@router.get("/accounts")
+def list_accounts(request: Request, tpp: AisTpp, bank: Bank) -> Response:
+    with_balance = bool_query(request, "withBalance")
+    views = bank.list_accounts(_ais_request(request, tpp), with_balance=with_balance)
+    return _json(request, {"accounts": [account_json(v) for v in views]})
+
+
+@router.get("/accounts/{account_id}")
+def read_account_details(account_id: str, request: Request, tpp: AisTpp, bank: Bank) -> Response:
+    with_balance = bool_query(request, "withBalance")
+    view = bank.account_details(_ais_request(request, tpp), account_id, with_balance=with_balance)
+    return _json(request, {"account": account_json(view)})
+
+
+@router.get("/accounts/{account_id}/balances")
+def read_balance(account_id: str, request: Request, tpp: AisTpp, bank: Bank) -> Response:
+    view = bank.balances(_ais_request(request, tpp), account_id)
+    return _json(request, balances_json(view))
+
+
+@router.get("/accounts/{account_id}/transactions")
+def read_transaction_list(account_id: str, request: Request, tpp: AisTpp, bank: Bank) -> Response:
+    query = parse_report_query(dict(request.query_params), bank.clock().date())
+    with_balance = bool_query(request, "withBalance")
+    req = _ais_request(request, tpp)
+    view, page = bank.transactions(req, account_id, query, with_balance=with_balance)
+    return _json(request, report_json(view, page, query))
+
+
+@router.get("/accounts/{account_id}/transactions/{transaction_id}")
+def read_transaction_details(
+    account_id: str, transaction_id: str, request: Request, tpp: AisTpp, bank: Bank
+) -> Response:
+    account, transaction = bank.transaction_details(
+        _ais_request(request, tpp), account_id, transaction_id
+    )
+    return _json(request, {"transactionsDetails": transaction_json(transaction, account.currency)})

@@ -1,0 +1,116 @@
+"""The sandbox bank's tables. They live in the bank's own SQLite database (a bank is a separate
+system from twinrail), so they hang off their own MetaData and are created by `seed`, not by the
+platform's Alembic migrations."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+
+from twinrail.platform.types import UtcDateTime
+
+__all__ = [
+    "bank_metadata",
+    "psus",
+    "accounts",
+    "transactions",
+    "consents",
+    "consent_usage",
+    "authorisations",
+]
+
+bank_metadata = MetaData()
+
+psus = Table(
+    "psus",
+    bank_metadata,
+    Column("psu_id", String(64), primary_key=True),
+    Column("name", String(140), nullable=False),
+    Column("password", String(128), nullable=False),
+    Column("otp", String(16), nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    bank_metadata,
+    Column("resource_id", String(64), primary_key=True),
+    Column("psu_id", String(64), ForeignKey("psus.psu_id"), nullable=False, index=True),
+    Column("iban", String(34), nullable=False, unique=True),
+    Column("currency", String(3), nullable=False),
+    Column("name", String(70), nullable=False),
+    Column("product", String(35), nullable=False),
+    Column("cash_account_type", String(4), nullable=False),
+    Column("bic", String(11), nullable=False),
+    Column("owner_name", String(140), nullable=False),
+    Column("opening_booked", Integer, nullable=False),
+    Column("opening_date", Date, nullable=False),
+)
+
+transactions = Table(
+    "transactions",
+    bank_metadata,
+    Column("transaction_id", String(64), primary_key=True),
+    Column("account_id", String(64), ForeignKey("accounts.resource_id"), nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("booking_date", Date, nullable=True),
+    Column("value_date", Date, nullable=False),
+    Column("amount", Integer, nullable=False),
+    Column("counterparty_name", String(70), nullable=False),
+    Column("counterparty_iban", String(34), nullable=False),
+    Column("remittance", String(140), nullable=False),
+    Column("entry_reference", String(35), nullable=False),
+    Index("ix_transactions_account", "account_id", "value_date"),
+)
+
+consents = Table(
+    "consents",
+    bank_metadata,
+    Column("consent_id", String(64), primary_key=True),
+    Column("tpp_id", String(140), nullable=False, index=True),
+    Column("psu_id", String(64), nullable=True),
+    Column("status", String(24), nullable=False),
+    Column("requested", JSON, nullable=False),
+    Column("granted", JSON, nullable=True),
+    Column("recurring", Boolean, nullable=False),
+    Column("valid_until", Date, nullable=False),
+    Column("frequency_per_day", Integer, nullable=False),
+    Column("combined_service", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_action_date", Date, nullable=False),
+    Column("sca_at", UtcDateTime, nullable=True),
+)
+
+# Unattended accesses per consent, per kind of data and account, per UTC day (frequencyPerDay).
+consent_usage = Table(
+    "consent_usage",
+    bank_metadata,
+    Column("consent_id", String(64), ForeignKey("consents.consent_id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("access_key", String(100), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+authorisations = Table(
+    "authorisations",
+    bank_metadata,
+    Column("authorisation_id", String(64), primary_key=True),
+    Column("resource_type", String(24), nullable=False),
+    Column("resource_id", String(64), nullable=False, index=True),
+    Column("tpp_id", String(140), nullable=False),
+    Column("sca_status", String(24), nullable=False),
+    Column("sca_approach", String(16), nullable=False),
+    Column("psu_id", String(64), nullable=True),
+    Column("failed_attempts", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
