@@ -63,6 +63,7 @@ ERROR_STATUS: dict[type[Exception], tuple[int, str]] = {
     ledger.InvalidAsset: (422, "Invalid asset"),
     ledger.UnknownAccount: (404, "Not found"),
     ledger.AccountAlreadyExists: (409, "Account already exists"),
+    ledger.InvalidAccount: (422, "Invalid account"),
     ledger.AccountClosed: (409, "Account closed"),
     ledger.AccountHasBalance: (409, "Account has a balance"),
     ledger.LimitExceeded: (422, "Insufficient funds"),
