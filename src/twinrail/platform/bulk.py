@@ -30,7 +30,14 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, insert, update
 from sqlalchemy.exc import DBAPIError
 
-__all__ = ["StagedWrite", "write_all", "write_and_commit", "insert_rows", "update_rows"]
+__all__ = [
+    "StagedWrite",
+    "write_all",
+    "write_and_commit",
+    "insert_rows",
+    "update_rows",
+    "as_sqlalchemy_errors",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +90,7 @@ def write_and_commit(conn: Connection, writes: Sequence[StagedWrite]) -> None:
     """
     if conn.dialect.name == "postgresql":
         raw = _driver(conn)
-        with _as_sqlalchemy_errors(conn, "write and commit"), raw.pipeline():
+        with as_sqlalchemy_errors(conn, "write and commit"), raw.pipeline():
             write_all(conn, writes)
             raw.commit()
     else:
@@ -104,12 +111,12 @@ def _driver(conn: Connection) -> Any:
 
 
 def _raw_execute(conn: Connection, sql: str, params: list[str]) -> None:
-    with _as_sqlalchemy_errors(conn, sql), _driver(conn).cursor() as cursor:
+    with as_sqlalchemy_errors(conn, sql), _driver(conn).cursor() as cursor:
         cursor.execute(sql, params)
 
 
 @contextmanager
-def _as_sqlalchemy_errors(conn: Connection, statement: str) -> Iterator[None]:
+def as_sqlalchemy_errors(conn: Connection, statement: str) -> Iterator[None]:
     """Raise driver errors as SQLAlchemy's (IntegrityError, ...), as `Connection.execute` would."""
     dbapi_error = conn.dialect.loaded_dbapi.Error
     try:

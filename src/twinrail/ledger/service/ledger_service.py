@@ -258,12 +258,13 @@ class LedgerService:
         would now be rejected (funds spent since). `record` replaces the default publishing and
         auditing (one audit record for the command).
         """
-        wanted = [*transfers, *new_ids]
         for attempt in range(MAX_ATTEMPTS):
             uow = self._uow()
             try:
                 with uow:
-                    state = uow.ledger.load(accounts, wanted, with_assets=with_assets)
+                    state = uow.ledger.load(
+                        accounts, transfers, replay_ids=new_ids, with_assets=with_assets
+                    )
                     book = Book(state, self.clock())
                     spans_before = len(book.events)
                     result = decide(book)

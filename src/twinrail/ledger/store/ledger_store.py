@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
+from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection, Row, Table, and_, or_, select
 
 from twinrail.ledger.domain.events import (
@@ -38,10 +39,13 @@ from twinrail.ledger.domain.model import (
 from twinrail.ledger.domain.money import Asset
 from twinrail.ledger.domain.state import LedgerState
 from twinrail.ledger.store.tables import accounts, assets, entries, events, transfers
-from twinrail.platform.bulk import StagedWrite
+from twinrail.platform.bulk import StagedWrite, as_sqlalchemy_errors
 from twinrail.platform.types import amount_sum
 
 __all__ = ["LedgerStore", "entry_row"]
+
+_REPLAY_SQL = "SELECT * FROM ledger_transfers WHERE id = ANY(%s)"
+_LOCK_ACCOUNTS_SQL = "SELECT * FROM ledger_accounts WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
 
 
 class LedgerStore:
@@ -58,21 +62,31 @@ class LedgerStore:
         account_ids: Collection[str] = (),
         transfer_ids: Collection[str] = (),
         *,
+        replay_ids: Collection[str] = (),
         with_assets: bool = False,
-        lock: bool = True,
     ) -> LedgerState:
-        """The state slice a command needs: these transfers and the accounts they and the command
-        touch (locked, in id order), whether any of the transfers was reversed, and the assets
-        if asked for."""
+        """The state slice a command needs, locked for the rest of the transaction.
+
+        `transfer_ids` are transfers the command acts on: they are locked and so are their
+        accounts. `replay_ids` are the idempotency keys of transfers the command would create:
+        found ones are loaded to answer a replay or a conflict, their accounts are not needed.
+        All accounts are locked in one statement in id order, so writers cannot deadlock.
+        """
+        if self.conn.dialect.name == "postgresql" and not transfer_ids and not with_assets:
+            return self._load_in_one_round_trip(account_ids, replay_ids)
         state = LedgerState()
         if with_assets:
             for code, scale in self.conn.execute(select(assets.c.code, assets.c.scale)):
                 state.assets[code] = Asset(code, scale)
         wanted = set(account_ids)
+        if replay_ids:
+            query = select(transfers).where(transfers.c.id.in_(sorted(set(replay_ids))))
+            for row in self.conn.execute(query):
+                state.transfers[row.id] = _transfer(row)
         if transfer_ids:
             ids = sorted(set(transfer_ids))
-            query = select(transfers).where(transfers.c.id.in_(ids))
-            for row in self.conn.execute(query.with_for_update() if lock else query):
+            query = select(transfers).where(transfers.c.id.in_(ids)).with_for_update()
+            for row in self.conn.execute(query):
                 transfer = _transfer(row)
                 state.transfers[transfer.id] = transfer
                 wanted.update(p.account_id for p in transfer.postings)
@@ -84,11 +98,39 @@ class LedgerStore:
                 state.reversed_ids.update(self.conn.scalars(reversed_query))
         if wanted:
             query = (
-                select(accounts).where(accounts.c.id.in_(sorted(wanted))).order_by(accounts.c.id)
+                select(accounts)
+                .where(accounts.c.id.in_(sorted(wanted)))
+                .order_by(accounts.c.id)
+                .with_for_update()
             )
-            for row in self.conn.execute(query.with_for_update() if lock else query):
+            for row in self.conn.execute(query):
                 state.accounts[row.id] = _account(row)
                 state.totals[row.id] = _totals(row)
+        return state
+
+    def _load_in_one_round_trip(
+        self, account_ids: Collection[str], replay_ids: Collection[str]
+    ) -> LedgerState:
+        """PostgreSQL: BEGIN, the replay lookup and the account locks in one pipelined trip.
+
+        This is the hot path of every new transfer; psycopg's pipeline mode sends the three
+        statements together, where SQLAlchemy would wait for each (it reads results eagerly).
+        """
+        state = LedgerState()
+        raw = self.conn.connection.dbapi_connection
+        assert raw is not None
+        with as_sqlalchemy_errors(self.conn, _LOCK_ACCOUNTS_SQL), raw.pipeline():
+            found = raw.cursor(row_factory=namedtuple_row)
+            found.execute(_REPLAY_SQL, (sorted(set(replay_ids)),))
+            locked = raw.cursor(row_factory=namedtuple_row)
+            locked.execute(_LOCK_ACCOUNTS_SQL, (sorted(set(account_ids)),))
+        with as_sqlalchemy_errors(self.conn, _LOCK_ACCOUNTS_SQL):
+            found_rows, locked_rows = found.fetchall(), locked.fetchall()
+        for row in found_rows:
+            state.transfers[row.id] = _transfer(row)
+        for row in locked_rows:
+            state.accounts[row.id] = _account(row)
+            state.totals[row.id] = _totals(row)
         return state
 
     def account(self, account_id: str) -> tuple[Account, Totals] | None:
@@ -296,7 +338,7 @@ def _account(row: Row[Any]) -> Account:
         limits=Limits(
             row.debits_must_not_exceed_credits,
             row.credits_must_not_exceed_debits,
-            row.overdraft_limit,
+            int(row.overdraft_limit),  # int() also for psycopg's raw Decimal
         ),
         metadata=row.metadata,
         closed=row.closed,
@@ -305,7 +347,12 @@ def _account(row: Row[Any]) -> Account:
 
 
 def _totals(row: Row[Any]) -> Totals:
-    return Totals(row.debits_posted, row.credits_posted, row.debits_pending, row.credits_pending)
+    return Totals(
+        int(row.debits_posted),
+        int(row.credits_posted),
+        int(row.debits_pending),
+        int(row.credits_pending),
+    )
 
 
 def _account_row(a: Account) -> dict[str, Any]:
