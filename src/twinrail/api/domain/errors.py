@@ -19,7 +19,7 @@ ApiError
 
 from __future__ import annotations
 
-from typing import Any
+from twinrail.platform.errors import TwinrailError
 
 __all__ = [
     "ApiError",
@@ -40,15 +40,10 @@ __all__ = [
 ]
 
 
-class ApiError(Exception):
+class ApiError(TwinrailError):
     """Root of every error the api context raises."""
 
     code = "api.error"
-
-    def __init__(self, message: str, **context: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.context = context
 
 
 class ApiRejection(ApiError):

@@ -19,7 +19,7 @@ CryptoError
 
 from __future__ import annotations
 
-from typing import Any
+from twinrail.platform.errors import TwinrailError
 
 __all__ = [
     "CryptoError",
@@ -40,20 +40,10 @@ __all__ = [
 ]
 
 
-class CryptoError(Exception):
+class CryptoError(TwinrailError):
     """Root of every error the crypto context raises."""
 
     code = "crypto.error"
-    retryable = False
-
-    def __init__(self, message: str, **context: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.context = context
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready description, safe to show to the caller (never holds secrets)."""
-        return {"code": self.code, "message": self.message, **self.context}
 
 
 class CryptoRejection(CryptoError):

@@ -25,7 +25,7 @@ LedgerError
 
 from __future__ import annotations
 
-from typing import Any
+from twinrail.platform.errors import TwinrailError
 
 __all__ = [
     "LedgerError",
@@ -60,19 +60,10 @@ __all__ = [
 ]
 
 
-class LedgerError(Exception):
+class LedgerError(TwinrailError):
     """Root of every error the ledger raises."""
 
     code = "ledger.error"
-
-    def __init__(self, message: str, **context: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.context = context
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready description, safe to show to the caller."""
-        return {**self.context, "code": self.code, "message": self.message}
 
 
 class LedgerRejection(LedgerError):

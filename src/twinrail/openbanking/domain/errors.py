@@ -16,7 +16,7 @@ OpenBankingError
 
 from __future__ import annotations
 
-from typing import Any
+from twinrail.platform.errors import TwinrailError
 
 __all__ = [
     "OpenBankingError",
@@ -33,19 +33,10 @@ __all__ = [
 ]
 
 
-class OpenBankingError(Exception):
+class OpenBankingError(TwinrailError):
     """Root of every error open banking raises."""
 
     code = "openbanking.error"
-
-    def __init__(self, message: str, **context: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.context = context
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready description, safe to show to the caller."""
-        return {"code": self.code, "message": self.message, **self.context}
 
 
 class CertificateRejected(OpenBankingError):

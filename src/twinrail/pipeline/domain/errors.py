@@ -11,7 +11,7 @@ PipelineError
 
 from __future__ import annotations
 
-from typing import Any
+from twinrail.platform.errors import TwinrailError
 
 __all__ = [
     "PipelineError",
@@ -24,15 +24,10 @@ __all__ = [
 ]
 
 
-class PipelineError(Exception):
+class PipelineError(TwinrailError):
     """Root of every error the pipeline raises."""
 
     code = "pipeline.error"
-
-    def __init__(self, message: str, **context: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.context = context
 
 
 class PipelineRejection(PipelineError):
