@@ -40,6 +40,28 @@ def walkthrough() -> None:
     run()
 
 
+@app.command()
+def worker() -> None:
+    """Run the background loops: outbox relay, audit sealer, hold expiry, key purge."""
+    from twinrail.bootstrap import bootstrap
+    from twinrail.cli.output import console
+    from twinrail.platform.bus import bus_from_url
+    from twinrail.runtime.worker import Worker, build_loops
+
+    platform = bootstrap()
+    settings = platform.settings
+    bus = bus_from_url(settings.bus_url, settings.bus_stream)
+    runner = Worker(build_loops(platform, bus))
+    console.print(
+        f"worker on [bold]{platform.engine.url.render_as_string(hide_password=True)}[/], "
+        f"bus {settings.bus_url}; loops: {', '.join(loop.name for loop in runner.loops)}"
+    )
+    try:
+        runner.run_until_signalled()
+    finally:
+        bus.close()
+
+
 @app.command("migrate")
 def migrate() -> None:
     """Bring the configured database up to the latest schema."""

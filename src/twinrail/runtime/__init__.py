@@ -1,0 +1,1 @@
+"""Process entry points that host several contexts' loops: the worker."""

@@ -1,0 +1,86 @@
+"""`twinrail worker`: the background loops of the platform, one thread each.
+
+Loops that must not run twice at once across workers lead under a lease (an advisory lock on
+PostgreSQL, a file lock beside SQLite), so any number of workers can run side by side:
+- outbox relay: publishes committed events to the bus (its lease lives in OutboxRelay);
+- audit sealer: chains committed audit rows (serialised by its own transaction-level lock);
+- hold expiry: releases holds past their timeout;
+- idempotency purge: forgets API idempotency keys after 24 hours.
+Later contexts add theirs (webhook sender, chain watcher) to `build_loops`.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Sequence
+
+import structlog
+
+from twinrail.api.service.idempotency import IdempotencyService
+from twinrail.audit.service.sealing import seal_pending
+from twinrail.bootstrap import Platform
+from twinrail.platform.bus import Bus
+from twinrail.platform.lease import lease_for
+from twinrail.platform.relay import OutboxRelay
+from twinrail.runtime.loops import PeriodicLoop
+
+__all__ = ["Worker", "build_loops"]
+
+log = structlog.get_logger(__name__)
+
+
+def build_loops(platform: Platform, bus: Bus, *, interval: float = 0.5) -> list[PeriodicLoop]:
+    """The standard loops over `platform`'s database, publishing to `bus`."""
+    engine = platform.engine
+    relay = OutboxRelay(engine, bus)
+    idempotency = IdempotencyService(engine)
+    return [
+        PeriodicLoop("outbox-relay", relay.relay_once, interval, lease=relay.lease),
+        PeriodicLoop("audit-sealer", lambda: seal_pending(engine, 1_000), interval),
+        PeriodicLoop(
+            "hold-expiry",
+            lambda: len(platform.ledger.expire_holds()),
+            interval * 2,
+            lease=lease_for(engine, "hold-expiry"),
+        ),
+        PeriodicLoop(
+            "idempotency-purge",
+            idempotency.purge_expired,
+            300.0,
+            lease=lease_for(engine, "idempotency-purge"),
+        ),
+    ]
+
+
+class Worker:
+    """Runs `loops` on threads until stopped; `stop()` lets each finish its round."""
+
+    def __init__(self, loops: Sequence[PeriodicLoop]) -> None:
+        self.loops = list(loops)
+        self.stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for loop in self.loops:
+            thread = threading.Thread(
+                target=loop.run_forever, args=(self.stopping,), name=f"worker-{loop.name}"
+            )
+            thread.start()
+            self._threads.append(thread)
+        log.info("worker.started", loops=[loop.name for loop in self.loops])
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.stopping.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        log.info("worker.stopped")
+
+    def run_until_signalled(self) -> None:
+        """Start, then stop cleanly on SIGINT or SIGTERM (main thread only)."""
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self.stopping.set())
+        self.start()
+        while not self.stopping.wait(1.0):
+            pass
+        self.stop()
