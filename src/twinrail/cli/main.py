@@ -7,6 +7,7 @@ import typer
 from twinrail.cli import (
     audit_cli,
     chain_cli,
+    compliance_cli,
     custody_cli,
     ledger_cli,
     outbox_cli,
@@ -28,6 +29,7 @@ app.add_typer(serve_cli.app, name="api")
 app.add_typer(chain_cli.app, name="chain")
 app.add_typer(custody_cli.app, name="custody")
 app.add_typer(pki_cli.app, name="pki")
+app.add_typer(compliance_cli.app, name="compliance")
 app.add_typer(sandbox_cli.app, name="sandbox-bank")
 app.command("serve")(serve_cli.serve)
 

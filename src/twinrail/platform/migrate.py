@@ -19,6 +19,7 @@ def target_metadata() -> MetaData:
     """Every context's tables, imported so that they register on the shared metadata."""
     import twinrail.api.store.tables  # noqa: F401
     import twinrail.audit.store.tables  # noqa: F401
+    import twinrail.compliance.store.tables  # noqa: F401
     import twinrail.crypto.store.tables  # noqa: F401
     import twinrail.ledger.store.tables  # noqa: F401
     import twinrail.pipeline.store.tables  # noqa: F401

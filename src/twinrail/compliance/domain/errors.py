@@ -1,0 +1,101 @@
+"""The compliance error tree. Every leaf has a stable dotted `code` and structured `context`.
+
+ComplianceError
+├── ComplianceRejection            the input breaks a rule; nothing was changed
+│   ├── ListFileError              a list file cannot be loaded (nothing was loaded)
+│   │   ├── MalformedListFile      not well-formed (truncated XML, bad JSON line)
+│   │   ├── WrongListSchema        well-formed, but not the format it was loaded as
+│   │   └── DuplicateEntityId      the same entity id twice in one file
+│   ├── UnknownListFormat          no loader for that format name
+│   └── InvalidScreeningQuery      empty name, absurd date, unknown country, bad identifier
+└── ComplianceFault                infrastructure; the outcome is unknown or retryable
+    └── ListLoadInterrupted        (retryable) a load failed half way; the previous version stays
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ComplianceError",
+    "ComplianceRejection",
+    "ListFileError",
+    "MalformedListFile",
+    "WrongListSchema",
+    "DuplicateEntityId",
+    "UnknownListFormat",
+    "InvalidScreeningQuery",
+    "ComplianceFault",
+    "ListLoadInterrupted",
+]
+
+
+class ComplianceError(Exception):
+    """Root of every error the compliance context raises."""
+
+    code = "compliance.error"
+    retryable = False
+
+    def __init__(self, message: str, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = context
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description, safe to show to the caller."""
+        return {"code": self.code, "message": self.message, **self.context}
+
+
+class ComplianceRejection(ComplianceError):
+    """The input breaks a rule; nothing was changed."""
+
+    code = "compliance.rejected"
+
+
+class ListFileError(ComplianceRejection):
+    """A list file cannot be loaded; the active version is unchanged."""
+
+    code = "compliance.list.invalid_file"
+
+
+class MalformedListFile(ListFileError):
+    """Raised when a list file is not well-formed (truncated XML, a line that is not JSON)."""
+
+    code = "compliance.list.malformed"
+
+
+class WrongListSchema(ListFileError):
+    """Raised when a well-formed file is not of the format it was loaded as."""
+
+    code = "compliance.list.wrong_schema"
+
+
+class DuplicateEntityId(ListFileError):
+    """Raised when one file lists the same entity id twice."""
+
+    code = "compliance.list.duplicate_id"
+
+
+class UnknownListFormat(ComplianceRejection):
+    """Raised when no loader exists for the requested format name."""
+
+    code = "compliance.list.unknown_format"
+
+
+class InvalidScreeningQuery(ComplianceRejection):
+    """Raised for an empty name, an absurd birth date, an unknown country or a bad identifier."""
+
+    code = "compliance.screening.invalid_query"
+
+
+class ComplianceFault(ComplianceError):
+    """Infrastructure trouble; the operation may be retried."""
+
+    code = "compliance.fault"
+    retryable = True
+
+
+class ListLoadInterrupted(ComplianceFault):
+    """Raised when a load fails half way; it was rolled back and the previous version stays."""
+
+    code = "compliance.list.load_interrupted"

@@ -1,0 +1,3 @@
+"""The compliance application layer."""
+
+__all__: list[str] = []

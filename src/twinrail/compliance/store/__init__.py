@@ -1,0 +1,3 @@
+"""Compliance persistence (SQLAlchemy Core)."""
+
+__all__: list[str] = []
