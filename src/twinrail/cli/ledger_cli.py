@@ -8,13 +8,13 @@ import sys
 import uuid
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
 from twinrail.bootstrap import bootstrap
+from twinrail.cli.ledger_views import accounts_table, balance_json, statement_table, transfer_json
 from twinrail.cli.output import JsonOption, console, err_console, handled, print_json
 from twinrail.ledger.adapters.journal_export import export_journal
 from twinrail.ledger.domain.commands import (
@@ -27,7 +27,7 @@ from twinrail.ledger.domain.commands import (
     VoidPendingTransfer,
 )
 from twinrail.ledger.domain.errors import InvalidAmount, UnknownAsset
-from twinrail.ledger.domain.model import Balance, Limits, Posting, Side, Transfer
+from twinrail.ledger.domain.model import Balance, Limits, Posting, Side
 from twinrail.ledger.domain.money import Asset, format_amount, to_minor_units
 from twinrail.ledger.service.ledger_service import LedgerService
 from twinrail.ledger.service.rebuild import check_projections, repair_projections
@@ -54,30 +54,6 @@ def _parse_time(value: str | None) -> dt.datetime | None:
     except ValueError as exc:
         raise typer.BadParameter(f"{value!r} is not an ISO 8601 date or time") from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def balance_json(balance: Balance, asset: Asset) -> dict[str, Any]:
-    return {
-        "account_id": balance.account_id,
-        "asset": asset.code,
-        "posted": format_amount(balance.posted, asset),
-        "pending": format_amount(balance.pending, asset),
-        "available": format_amount(balance.available, asset),
-    }
-
-
-def transfer_json(t: Transfer) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "status": t.status.value,
-        "effective_at": t.effective_at.isoformat(),
-        "recorded_at": t.recorded_at.isoformat(),
-        "expires_at": t.expires_at.isoformat() if t.expires_at else None,
-        "reference": t.reference,
-        "reverses": t.reverses,
-        "postings": [p.as_dict() for p in t.postings],
-        "settled_postings": [p.as_dict() for p in t.settled_postings],
-    }
 
 
 @app.command("define-asset")
@@ -159,25 +135,6 @@ def list_accounts(as_json: bool = JsonOption) -> None:
     console.print(accounts_table(rows, scales))
 
 
-def accounts_table(rows: list[Any], assets: dict[str, Asset], title: str = "Accounts") -> Table:
-    table = Table("code", "name", "asset", "posted", "pending", "available", title=title)
-    for a, t in rows:
-        b = Balance(a.id, a.asset, a.normal_side, t)
-        asset = assets[a.asset]
-        table.add_row(
-            a.code,
-            a.name + (" (closed)" if a.closed else ""),
-            a.asset,
-            format_amount(b.posted, asset),
-            format_amount(b.pending, asset),
-            format_amount(b.available, asset),
-            style="dim" if a.closed else None,
-        )
-    for column in table.columns[3:]:
-        column.justify = "right"
-    return table
-
-
 @app.command("balance")
 @handled
 def balance(
@@ -234,31 +191,6 @@ def statement(
     console.print(statement_table(page, asset))
     if page.next_cursor:
         console.print(f"more: --cursor {page.next_cursor}")
-
-
-def statement_table(page: Any, asset: Asset) -> Table:
-    table = Table(
-        "effective",
-        "reference",
-        "debit",
-        "credit",
-        "balance",
-        title=f"Statement of {page.account.code} {page.account.name} ({asset.code})",
-        caption=f"opening balance {format_amount(page.opening_balance, asset)}",
-    )
-    for line in page.lines:
-        e = line.entry
-        amount = format_amount(e.amount, asset)
-        table.add_row(
-            e.effective_at.strftime("%Y-%m-%d %H:%M:%S"),
-            e.reference or e.transfer_id,
-            amount if e.side is Side.DEBIT else "",
-            amount if e.side is Side.CREDIT else "",
-            format_amount(line.balance_after, asset),
-        )
-    for column in table.columns[2:]:
-        column.justify = "right"
-    return table
 
 
 @app.command("post")

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from twinrail.audit.service.sealing import seal_all
 from twinrail.audit.service.verification import verify
 from twinrail.bootstrap import bootstrap
-from twinrail.cli.ledger_cli import accounts_table, statement_table
+from twinrail.cli.ledger_views import accounts_table, statement_table
 from twinrail.cli.output import console
 from twinrail.ledger.domain.commands import (
     DefineAsset,
