@@ -19,6 +19,9 @@ from twinrail.ledger.service.ledger_service import LedgerService
 from twinrail.platform.db import create_db_engine, normalise_url
 from twinrail.platform.migrate import upgrade
 
+# Tests never write a webhook-secret key file into ./var: a fixed, test-only key instead.
+os.environ.setdefault("TWINRAIL_NOTIFY_SECRET_KEY", "dGVzdC1vbmx5LWtleS10ZXN0LW9ubHkta2V5LTMyYiE=")
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("TWINRAIL_TEST_POSTGRES_URL", "")
 NATS_URL = os.environ.get("TWINRAIL_TEST_NATS_URL", "")

@@ -20,6 +20,7 @@ from twinrail.api.routers import (
     oauth,
     payment_orders,
     system,
+    webhooks,
 )
 from twinrail.api.service.credentials import CredentialService
 from twinrail.api.service.customers import CustomerService
@@ -28,6 +29,7 @@ from twinrail.api.service.tokens import TokenService
 from twinrail.api.settings import ApiSettings
 from twinrail.bootstrap import Platform, bootstrap
 from twinrail.ledger.service.group_commit import GroupCommitter
+from twinrail.notify.service.wiring import build_endpoint_service
 from twinrail.pipeline.adapters.internal_rail import InternalRail
 from twinrail.pipeline.adapters.limit_compliance import AmountLimitCompliance
 from twinrail.pipeline.service.payment_orders import PaymentOrderService
@@ -129,8 +131,11 @@ def create_app(
         redoc_url=None,
     )
     app.state.services = services
+    app.state.webhooks = build_endpoint_service(
+        platform.engine, platform.settings.var_dir, clock=clock
+    )
     install_problem_handlers(app)
-    for module in (system, oauth, customers, accounts, payment_orders, credentials):
+    for module in (system, oauth, customers, accounts, payment_orders, credentials, webhooks):
         app.include_router(module.router)
     metrics = ApiMetrics(services.payment_orders.counts_by_state)
     app.state.metrics = metrics

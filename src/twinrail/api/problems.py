@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from twinrail.api.domain import errors as api
 from twinrail.ledger.domain import errors as ledger
+from twinrail.notify.domain import errors as notify
 from twinrail.pipeline.domain import errors as pipeline
 
 __all__ = [
@@ -86,6 +87,13 @@ ERROR_STATUS: dict[type[Exception], tuple[int, str]] = {
     pipeline.RailNotEnabled: (422, "Rail not enabled"),
     pipeline.InvalidTransition: (409, "Invalid state transition"),
     pipeline.OrderNotCancellable: (409, "Order not cancellable"),
+    notify.NotifyError: (400, "Webhook error"),
+    notify.InvalidEndpoint: (422, "Invalid webhook endpoint"),
+    notify.UnknownEndpoint: (404, "Not found"),
+    notify.UnknownDelivery: (404, "Not found"),
+    notify.EndpointDisabled: (409, "Webhook endpoint disabled"),
+    notify.InvalidReplay: (422, "Invalid replay"),
+    notify.NotifyFault: (503, "Service unavailable"),
 }
 
 _HTTP_CODES = {
@@ -196,6 +204,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         api.ApiError,
         ledger.LedgerError,
         pipeline.PipelineError,
+        notify.NotifyError,
     )
     for cls in handled:
         app.add_exception_handler(cls, handle)

@@ -22,6 +22,7 @@ def target_metadata() -> MetaData:
     import twinrail.compliance.store.tables  # noqa: F401
     import twinrail.crypto.store.tables  # noqa: F401
     import twinrail.ledger.store.tables  # noqa: F401
+    import twinrail.notify.store.tables  # noqa: F401
     import twinrail.pipeline.store.tables  # noqa: F401
     import twinrail.platform.outbox  # noqa: F401
 

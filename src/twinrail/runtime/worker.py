@@ -5,36 +5,55 @@ PostgreSQL, a file lock beside SQLite), so any number of workers can run side by
 - outbox relay: publishes committed events to the bus (its lease lives in OutboxRelay);
 - audit sealer: chains committed audit rows (serialised by its own transaction-level lock);
 - hold expiry: releases holds past their timeout;
-- idempotency purge: forgets API idempotency keys after 24 hours.
-Later contexts add theirs (webhook sender, chain watcher) to `build_loops`.
+- idempotency purge: forgets API idempotency keys after 24 hours;
+- webhook fan-out (a bus subscription) and the webhook sender, which needs no lease: each
+  delivery is claimed with a conditional UPDATE, so several senders share the work.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import structlog
 
 from twinrail.api.service.idempotency import IdempotencyService
 from twinrail.audit.service.sealing import seal_pending
 from twinrail.bootstrap import Platform
+from twinrail.notify.service.wiring import build_fanout, build_sender
 from twinrail.platform.bus import Bus
 from twinrail.platform.lease import lease_for
 from twinrail.platform.relay import OutboxRelay
 from twinrail.runtime.loops import PeriodicLoop
 
-__all__ = ["Worker", "build_loops"]
+__all__ = ["Worker", "ThreadLoop", "build_loops"]
 
 log = structlog.get_logger(__name__)
 
 
-def build_loops(platform: Platform, bus: Bus, *, interval: float = 0.5) -> list[PeriodicLoop]:
-    """The standard loops over `platform`'s database, publishing to `bus`."""
+@dataclass(frozen=True)
+class ThreadLoop:
+    """A loop that brings its own `run_forever(stop)` (and cleans up after itself)."""
+
+    name: str
+    target: Callable[[threading.Event], None]
+
+    def run_forever(self, stop: threading.Event) -> None:
+        self.target(stop)
+
+
+Loop = PeriodicLoop | ThreadLoop
+
+
+def build_loops(platform: Platform, bus: Bus, *, interval: float = 0.5) -> list[Loop]:
+    """The standard loops over `platform`'s database, publishing to and consuming from `bus`."""
     engine = platform.engine
     relay = OutboxRelay(engine, bus)
     idempotency = IdempotencyService(engine)
+    build_fanout(engine).subscribe(bus)  # before the relay publishes anything
+    sender = build_sender(engine, platform.settings.var_dir)
     return [
         PeriodicLoop("outbox-relay", relay.relay_once, interval, lease=relay.lease),
         PeriodicLoop("audit-sealer", lambda: seal_pending(engine, 1_000), interval),
@@ -50,13 +69,14 @@ def build_loops(platform: Platform, bus: Bus, *, interval: float = 0.5) -> list[
             300.0,
             lease=lease_for(engine, "idempotency-purge"),
         ),
+        ThreadLoop("webhook-sender", lambda stop: sender.run_forever(stop, interval)),
     ]
 
 
 class Worker:
     """Runs `loops` on threads until stopped; `stop()` lets each finish its round."""
 
-    def __init__(self, loops: Sequence[PeriodicLoop]) -> None:
+    def __init__(self, loops: Sequence[Loop]) -> None:
         self.loops = list(loops)
         self.stopping = threading.Event()
         self._threads: list[threading.Thread] = []

@@ -32,6 +32,9 @@ class Permission(StrEnum):
     PAYMENT_ORDERS_READ = "payment_orders:read"
     PAYMENT_ORDERS_WRITE = "payment_orders:write"
     PAYMENT_ORDERS_CANCEL = "payment_orders:cancel"
+    WEBHOOKS_READ = "webhooks:read"
+    WEBHOOKS_WRITE = "webhooks:write"
+    WEBHOOKS_REPLAY = "webhooks:replay"
 
 
 _READ = {Permission.CUSTOMERS_READ, Permission.ACCOUNTS_READ, Permission.PAYMENT_ORDERS_READ}
@@ -45,11 +48,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SIGNING_KEYS_ROTATE,
             Permission.API_KEYS_MANAGE,
             Permission.PAYMENT_ORDERS_CANCEL,
+            Permission.WEBHOOKS_READ,
+            Permission.WEBHOOKS_REPLAY,
         }
     ),
-    Role.OPERATOR: frozenset(_READ | {Permission.CLIENTS_READ, Permission.PAYMENT_ORDERS_CANCEL}),
+    Role.OPERATOR: frozenset(
+        _READ
+        | {
+            Permission.CLIENTS_READ,
+            Permission.PAYMENT_ORDERS_CANCEL,
+            Permission.WEBHOOKS_READ,
+            Permission.WEBHOOKS_REPLAY,
+        }
+    ),
     Role.COMPLIANCE_OFFICER: frozenset(_READ),
-    Role.AUDITOR: frozenset(_READ | {Permission.CLIENTS_READ}),
+    Role.AUDITOR: frozenset(_READ | {Permission.CLIENTS_READ, Permission.WEBHOOKS_READ}),
     # Only a tenant creates customers, accounts and orders: they always belong to one.
     Role.CLIENT: frozenset(
         _READ
@@ -59,6 +72,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.API_KEYS_MANAGE,
             Permission.PAYMENT_ORDERS_WRITE,
             Permission.PAYMENT_ORDERS_CANCEL,
+            Permission.WEBHOOKS_READ,
+            Permission.WEBHOOKS_WRITE,
+            Permission.WEBHOOKS_REPLAY,
         }
     ),
 }

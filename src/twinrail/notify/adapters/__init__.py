@@ -1,0 +1,3 @@
+"""notify adapters."""
+
+__all__: list[str] = []

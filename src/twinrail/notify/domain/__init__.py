@@ -1,0 +1,3 @@
+"""notify domain."""
+
+__all__: list[str] = []

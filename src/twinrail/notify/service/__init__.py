@@ -1,0 +1,3 @@
+"""notify service."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""notify store."""
+
+__all__: list[str] = []
