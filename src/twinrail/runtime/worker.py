@@ -7,7 +7,8 @@ PostgreSQL, a file lock beside SQLite), so any number of workers can run side by
 - hold expiry: releases holds past their timeout;
 - idempotency purge: forgets API idempotency keys after 24 hours;
 - webhook fan-out (a bus subscription) and the webhook sender, which needs no lease: each
-  delivery is claimed with a conditional UPDATE, so several senders share the work.
+  delivery is claimed with a conditional UPDATE, so several senders share the work;
+- a deposit watcher per configured chain (`TWINRAIL_CRYPTO_CHAINS`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import structlog
 from twinrail.api.service.idempotency import IdempotencyService
 from twinrail.audit.service.sealing import seal_pending
 from twinrail.bootstrap import Platform
+from twinrail.crypto.settings import CryptoSettings
+from twinrail.crypto.watchers import build_deposit_watchers, watcher_lease_name
 from twinrail.notify.service.wiring import build_fanout, build_sender
 from twinrail.platform.bus import Bus
 from twinrail.platform.lease import lease_for
@@ -70,6 +73,21 @@ def build_loops(platform: Platform, bus: Bus, *, interval: float = 0.5) -> list[
             lease=lease_for(engine, "idempotency-purge"),
         ),
         ThreadLoop("webhook-sender", lambda stop: sender.run_forever(stop, interval)),
+        *_deposit_watcher_loops(platform),
+    ]
+
+
+def _deposit_watcher_loops(platform: Platform) -> list[Loop]:
+    """One chain watcher per configured chain, each leading under its own lease."""
+    engine = platform.engine
+    return [
+        PeriodicLoop(
+            f"deposit-watcher-{watcher.chain.chain_id}",
+            watcher.run_once,
+            1.0,
+            lease=lease_for(engine, watcher_lease_name(watcher.chain.chain_id)),
+        )
+        for watcher in build_deposit_watchers(engine, platform.ledger, CryptoSettings())
     ]
 
 

@@ -14,7 +14,9 @@ CryptoError
     ├── KeyStoreUnavailable      the HSM or key files cannot be opened (wrong PIN, no token)
     ├── NodeUnavailable          (retryable) the JSON-RPC node did not answer in time
     ├── NodeError                the node answered with an error
-    └── TransactionNotMined      (retryable) no receipt within the wait window
+    ├── TransactionNotMined      (retryable) no receipt within the wait window
+    ├── ChainReorganised         (retryable) blocks changed while the watcher read them
+    └── ReorgTooDeep             a reorg reaches below the block hashes the watcher keeps
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ __all__ = [
     "NodeUnavailable",
     "NodeError",
     "TransactionNotMined",
+    "ChainReorganised",
+    "ReorgTooDeep",
 ]
 
 
@@ -130,3 +134,16 @@ class TransactionNotMined(CryptoFault):
 
     code = "crypto.transaction_not_mined"
     retryable = True
+
+
+class ChainReorganised(CryptoFault):
+    """Raised when the node's chain moved under a read (a log from another fork than its block)."""
+
+    code = "crypto.chain_reorganised"
+    retryable = True
+
+
+class ReorgTooDeep(CryptoFault):
+    """Raised when no common ancestor is found among the block hashes the watcher keeps."""
+
+    code = "crypto.reorg_too_deep"

@@ -1,4 +1,4 @@
-"""The crypto context's tables: custody addresses and nonce reservations."""
+"""The crypto context's tables: custody addresses, nonce reservations and the chain watcher."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Index,
     Integer,
     LargeBinary,
     PrimaryKeyConstraint,
@@ -15,9 +16,17 @@ from sqlalchemy import (
 )
 
 from twinrail.platform.db import metadata
-from twinrail.platform.types import UtcDateTime
+from twinrail.platform.types import Amount, UtcDateTime
 
-__all__ = ["addresses", "nonce_counters", "nonce_reservations", "tx_attempts"]
+__all__ = [
+    "addresses",
+    "nonce_counters",
+    "nonce_reservations",
+    "tx_attempts",
+    "deposits",
+    "watched_blocks",
+    "watcher_checkpoints",
+]
 
 addresses = Table(
     "crypto_addresses",
@@ -81,4 +90,51 @@ tx_attempts = Table(
     # every version ever signed for a nonce is kept: any one of them may be the one that is mined
     PrimaryKeyConstraint("chain_id", "address", "nonce", "attempt", name="pk_crypto_tx_attempts"),
     UniqueConstraint("tx_hash", name="uq_crypto_tx_attempts_tx_hash"),
+)
+
+deposits = Table(
+    "crypto_deposits",
+    metadata,
+    Column("chain_id", BigInteger, nullable=False),
+    Column("tx_hash", String(66), nullable=False),
+    Column("log_index", Integer, nullable=False),  # -1: a native transfer
+    Column("block_number", BigInteger, nullable=False),
+    Column("block_hash", String(66), nullable=False),
+    Column("address", String(42), nullable=False),
+    Column("owner_ref", String(64), nullable=False),
+    Column("asset", String(16), nullable=False),
+    Column("token", String(42), nullable=True),
+    Column("sender", String(42), nullable=False),
+    Column("amount", Amount, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("incarnation", Integer, nullable=False),
+    Column("seen_at", UtcDateTime, nullable=False),
+    Column("credited_at", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    # the natural key: a log (or a native transaction) is recorded once, whatever the replays
+    PrimaryKeyConstraint("chain_id", "tx_hash", "log_index", name="pk_crypto_deposits"),
+    CheckConstraint(
+        "status IN ('seen', 'confirming', 'credited', 'dropped', 'reversed')",
+        name="status_known",
+    ),
+    Index("ix_crypto_deposits_chain_block", "chain_id", "block_number"),
+)
+
+watched_blocks = Table(
+    "crypto_watched_blocks",
+    metadata,
+    Column("chain_id", BigInteger, nullable=False),
+    Column("number", BigInteger, nullable=False),
+    Column("hash", String(66), nullable=False),
+    Column("parent_hash", String(66), nullable=False),
+    # recent blocks only: the watcher compares them with the node's to find reorgs
+    PrimaryKeyConstraint("chain_id", "number", name="pk_crypto_watched_blocks"),
+)
+
+watcher_checkpoints = Table(
+    "crypto_watcher_checkpoints",
+    metadata,
+    Column("chain_id", BigInteger, primary_key=True),
+    Column("next_block", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
