@@ -7,14 +7,15 @@ ComplianceError
 │   │   ├── WrongListSchema        well-formed, but not the format it was loaded as
 │   │   └── DuplicateEntityId      the same entity id twice in one file
 │   ├── UnknownListFormat          no loader for that format name
-│   └── InvalidScreeningQuery      empty name, absurd date, unknown country, bad identifier
+│   ├── InvalidScreeningQuery      empty name, absurd date, unknown country, bad identifier
+│   └── InvalidKycProfile          unknown KYC status or tier, empty customer id
 └── ComplianceFault                infrastructure; the outcome is unknown or retryable
     └── ListLoadInterrupted        (retryable) a load failed half way; the previous version stays
 """
 
 from __future__ import annotations
 
-from typing import Any
+from twinrail.platform.errors import TwinrailError
 
 __all__ = [
     "ComplianceError",
@@ -25,25 +26,16 @@ __all__ = [
     "DuplicateEntityId",
     "UnknownListFormat",
     "InvalidScreeningQuery",
+    "InvalidKycProfile",
     "ComplianceFault",
     "ListLoadInterrupted",
 ]
 
 
-class ComplianceError(Exception):
+class ComplianceError(TwinrailError):
     """Root of every error the compliance context raises."""
 
     code = "compliance.error"
-    retryable = False
-
-    def __init__(self, message: str, **context: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.context = context
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready description, safe to show to the caller."""
-        return {"code": self.code, "message": self.message, **self.context}
 
 
 class ComplianceRejection(ComplianceError):
@@ -86,6 +78,12 @@ class InvalidScreeningQuery(ComplianceRejection):
     """Raised for an empty name, an absurd birth date, an unknown country or a bad identifier."""
 
     code = "compliance.screening.invalid_query"
+
+
+class InvalidKycProfile(ComplianceRejection):
+    """Raised when a KYC profile is set with an unknown status or tier, or no customer id."""
+
+    code = "compliance.kyc.invalid_profile"
 
 
 class ComplianceFault(ComplianceError):
