@@ -96,15 +96,16 @@ def sqlite_client(sqlite_app: FastAPI) -> Iterator[TestClient]:
         yield test_client
 
 
-def fund(ledger: LedgerService, ledger_account_id: str, amount: int) -> None:
+def fund(ledger: LedgerService, ledger_account_id: str, amount: int, asset: str = "EUR") -> None:
     """Credit a customer account from a funding account (what a deposit will do later)."""
-    ledger.open_account(OpenAccount("funding-eur", "EUR", "funding", "funding", Side.DEBIT))
+    funding = f"funding-{asset.lower()}"
+    ledger.open_account(OpenAccount(funding, asset, funding, "funding", Side.DEBIT))
     ledger.post_transfer(
         PostTransfer(
             f"fund-{time.time_ns()}",
             (
-                Posting("funding-eur", Side.DEBIT, amount, "EUR"),
-                Posting(ledger_account_id, Side.CREDIT, amount, "EUR"),
+                Posting(funding, Side.DEBIT, amount, asset),
+                Posting(ledger_account_id, Side.CREDIT, amount, asset),
             ),
         )
     )

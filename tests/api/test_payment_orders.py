@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 
 from twinrail.api.domain.model import Principal
 from twinrail.api.domain.roles import Role
+from twinrail.compliance.service.kyc_service import KycService, SetKycProfile
+from twinrail.ledger.domain.commands import DefineAsset
 
 from .conftest import Caller, fund, new_caller
 
@@ -19,20 +21,22 @@ def _post(client: TestClient, caller: Caller, url: str, body: dict[str, object] 
     )
 
 
-def _account(client: TestClient, caller: Caller, funded: int = 0) -> str:
+def _account(client: TestClient, caller: Caller, funded: int = 0, asset: str = "EUR") -> str:
     customer = _post(client, caller, "/v1/customers", {"kind": "individual", "name": "P"}).json()
-    account = _post(client, caller, "/v1/accounts", {"customer_id": customer["id"], "asset": "EUR"})
+    account = _post(client, caller, "/v1/accounts", {"customer_id": customer["id"], "asset": asset})
     account_id: str = account.json()["id"]
     if funded:
         services = client.app.state.services  # type: ignore[attr-defined]
         principal = Principal(caller.client_id, caller.role, "test")
         ledger_id = services.customers.account(principal, account_id).ledger_account_id
-        fund(services.platform.ledger, ledger_id, funded)
+        fund(services.platform.ledger, ledger_id, funded, asset)
     return account_id
 
 
-def _order(src: str, dst: str | None, amount: str = "2500", **extra: object) -> dict[str, object]:
-    return {"type": "internal_transfer", "amount": amount, "asset": "EUR",
+def _order(
+    src: str, dst: str | None, amount: str = "2500", asset: str = "EUR", **extra: object
+) -> dict[str, object]:
+    return {"type": "internal_transfer", "amount": amount, "asset": asset,
             "source_account_id": src, "destination_account_id": dst, **extra}  # fmt: skip
 
 
@@ -59,21 +63,23 @@ def test_an_internal_transfer_runs_to_completed_and_moves_the_money(client: Test
     assert fetched.json() == order
 
 
-def test_an_order_above_the_customer_limit_is_rejected_and_moves_nothing(
+def test_an_order_above_the_customers_kyc_tier_limit_is_rejected_and_moves_nothing(
     client: TestClient,
 ) -> None:
     alice = new_caller(client, Role.CLIENT)
-    src, dst = _account(client, alice, funded=10_000), _account(client, alice)
+    src, dst = _account(client, alice, funded=40_000), _account(client, alice)
+    # Without a KYC profile a customer is unverified, held to tier 0: EUR 150.00 per order.
+    order = _post(client, alice, "/v1/payment-orders", _order(src, dst, "15001")).json()
+    assert order["state"] == "rejected"
+    assert "limits.per_transaction_exceeded" in order["state_reason"]
+    assert _available(client, alice, src) == "40000"
+    at_limit = _post(client, alice, "/v1/payment-orders", _order(src, dst, "15000")).json()
+    assert at_limit["state"] == "completed"
     services = client.app.state.services  # type: ignore[attr-defined]
     customer_id = client.get(f"/v1/accounts/{src}", headers=alice.headers).json()["customer_id"]
-    services.compliance.set_customer_limit(customer_id, 1000)
-    order = _post(client, alice, "/v1/payment-orders", _order(src, dst, "1001")).json()
-    assert order["state"] == "rejected" and "limit 1000" in order["state_reason"]
-    assert _available(client, alice, src) == "10000"
-    assert (
-        _post(client, alice, "/v1/payment-orders", _order(src, dst, "1000")).json()["state"]
-        == "completed"
-    )
+    KycService(services.platform.engine).set_profile(SetKycProfile(customer_id, "verified", 1))
+    verified = _post(client, alice, "/v1/payment-orders", _order(src, dst, "15001")).json()
+    assert verified["state"] == "completed"
 
 
 def test_an_order_without_the_funds_fails_with_the_reason(client: TestClient) -> None:
@@ -88,17 +94,25 @@ def test_an_order_in_review_can_be_cancelled_but_a_completed_one_cannot(
     client: TestClient,
 ) -> None:
     alice = new_caller(client, Role.CLIENT)
-    src, dst = _account(client, alice, funded=10_000), _account(client, alice)
-    client.app.state.services.compliance.review_limits["EUR"] = 5000  # type: ignore[attr-defined]
-    held = _post(client, alice, "/v1/payment-orders", _order(src, dst, "6000")).json()
-    assert held["state"] == "in_review"
+    services = client.app.state.services  # type: ignore[attr-defined]
+    # CHF has no price in the interim EUR price table, so compliance sends it to review.
+    services.platform.ledger.define_asset(DefineAsset("CHF", 2))
+    src, dst = (
+        _account(client, alice, funded=10_000, asset="CHF"),
+        _account(client, alice, asset="CHF"),
+    )
+    held = _post(client, alice, "/v1/payment-orders", _order(src, dst, "6000", asset="CHF")).json()
+    assert held["state"] == "in_review", held
+    assert "price.unknown_asset" in held["state_reason"]
     cancelled = _post(client, alice, f"/v1/payment-orders/{held['id']}/cancel")
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
-    done = _post(client, alice, "/v1/payment-orders", _order(src, dst, "100")).json()
+    eur_src, eur_dst = _account(client, alice, funded=10_000), _account(client, alice)
+    done = _post(client, alice, "/v1/payment-orders", _order(eur_src, eur_dst, "100")).json()
     refused = _post(client, alice, f"/v1/payment-orders/{done['id']}/cancel")
     assert refused.status_code == 409
     assert refused.json()["code"] == "pipeline.order_not_cancellable"
-    assert _available(client, alice, src) == "9900"
+    assert _available(client, alice, eur_src) == "9900"
+    assert _available(client, alice, src) == "10000"
 
 
 @pytest.mark.parametrize("order_type", ["bank_payment", "crypto_withdrawal", "on_ramp", "off_ramp"])

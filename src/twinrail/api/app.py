@@ -28,10 +28,10 @@ from twinrail.api.service.idempotency import IdempotencyService
 from twinrail.api.service.tokens import TokenService
 from twinrail.api.settings import ApiSettings
 from twinrail.bootstrap import Platform, bootstrap
+from twinrail.compliance.adapters.pipeline_port import build_engine_compliance
 from twinrail.ledger.service.group_commit import GroupCommitter
 from twinrail.notify.service.wiring import build_endpoint_service
 from twinrail.pipeline.adapters.internal_rail import InternalRail
-from twinrail.pipeline.adapters.limit_compliance import AmountLimitCompliance
 from twinrail.pipeline.service.payment_orders import PaymentOrderService
 from twinrail.pipeline.service.ports import RailRegistry
 from twinrail.platform.clock import Clock, utc_now
@@ -82,7 +82,7 @@ def build_services(
         )
     engine = platform.engine
     committer = GroupCommitter(platform.ledger) if settings.group_commit else None
-    compliance = AmountLimitCompliance(default_limits=settings.order_limits)
+    compliance = build_engine_compliance(engine, clock=clock)
     rails = RailRegistry([InternalRail(platform.ledger, committer=committer)])
     return Services(
         platform=platform,

@@ -33,8 +33,8 @@ from twinrail.api.service.tokens import TokenService
 from twinrail.api.settings import ApiSettings
 from twinrail.bootstrap import Platform
 from twinrail.ledger.service.group_commit import GroupCommitter
-from twinrail.pipeline.adapters.limit_compliance import AmountLimitCompliance
 from twinrail.pipeline.service.payment_orders import PaymentOrderService
+from twinrail.pipeline.service.ports import CompliancePort
 
 __all__ = [
     "Services",
@@ -65,7 +65,7 @@ class Services:
     idempotency: IdempotencyService
     rate_limiter: RateLimiter
     payment_orders: PaymentOrderService
-    compliance: AmountLimitCompliance
+    compliance: CompliancePort
     committer: GroupCommitter | None = None
 
     def close(self) -> None:

@@ -23,8 +23,4 @@ class ApiSettings(BaseSettings):
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     idempotency_lease_seconds: int = Field(default=60, ge=1)
     readiness_timeout_seconds: float = 2.0
-    order_limits: dict[str, int] = Field(
-        default_factory=dict,
-        description='Interim compliance: per-order limit in minor units by asset ({"EUR": 10000}).',
-    )
     group_commit: bool = Field(default=True, description="Share ledger commits among requests.")
