@@ -119,3 +119,17 @@ def accounts_of(sandbox_bank: SandboxBank) -> Callable[[str], list[Any]]:
                 return BankStore(conn).accounts_of(psu_id)
 
     return read
+
+
+@pytest.fixture(scope="session")
+def pis_client(client_for: ClientFactory, qtsp: SandboxQtsp) -> httpx.Client:
+    """A TPP with a payment initiation (PSP_PI) QWAC only."""
+    cert = issue_tpp(qtsp, "pis-tpp", (Psd2Role.PSP_PI,))
+    return client_for(cert.cert_path, cert.key_path)
+
+
+@pytest.fixture(scope="session")
+def piis_client(client_for: ClientFactory, qtsp: SandboxQtsp) -> httpx.Client:
+    """A TPP with a funds confirmation (PSP_IC) QWAC only."""
+    cert = issue_tpp(qtsp, "piis-tpp", (Psd2Role.PSP_IC,))
+    return client_for(cert.cert_path, cert.key_path)

@@ -13,6 +13,8 @@ BankError
 │   ├── ConsentExpired               CONSENT_EXPIRED
 │   ├── AccessExceeded               ACCESS_EXCEEDED: unattended access beyond frequencyPerDay
 │   ├── StatusInvalid                STATUS_INVALID: the resource's status forbids the change
+│   ├── ProductUnknown               PRODUCT_UNKNOWN: the payment product is not offered
+│   ├── ProductInvalid               PRODUCT_INVALID: the product is not available on the account
 │   └── PsuCredentialsInvalid        PSU_CREDENTIALS_INVALID: wrong PSU-ID, password or OTP
 └── BankFault                        the sandbox itself failed (INTERNAL_SERVER_ERROR)
 """
@@ -35,6 +37,8 @@ __all__ = [
     "ConsentExpired",
     "AccessExceeded",
     "StatusInvalid",
+    "ProductUnknown",
+    "ProductInvalid",
     "PsuCredentialsInvalid",
     "BankFault",
 ]
@@ -129,6 +133,20 @@ class StatusInvalid(BankRejection):
 
     code = "sandbox.bank.status_invalid"
     berlin_group_code = "STATUS_INVALID"
+
+
+class ProductUnknown(BankRejection):
+    """Raised for a payment product this bank does not offer."""
+
+    code = "sandbox.bank.product_unknown"
+    berlin_group_code = "PRODUCT_UNKNOWN"
+
+
+class ProductInvalid(BankRejection):
+    """Raised when the payment product cannot be used from the debtor account."""
+
+    code = "sandbox.bank.product_invalid"
+    berlin_group_code = "PRODUCT_INVALID"
 
 
 class PsuCredentialsInvalid(BankRejection):

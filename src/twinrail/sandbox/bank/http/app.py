@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from twinrail.openbanking.domain.certificates import QtspTrust
 from twinrail.platform.clock import Clock
 from twinrail.sandbox.bank.http.ais_routes import router as ais_router
 from twinrail.sandbox.bank.http.errors import install_error_handlers
+from twinrail.sandbox.bank.http.piis_routes import router as piis_router
+from twinrail.sandbox.bank.http.pis_routes import router as pis_router
 from twinrail.sandbox.bank.http.security import TppAuthenticator
 from twinrail.sandbox.bank.service.bank_service import BankService
+from twinrail.sandbox.bank.service.funds_service import FundsConfirmationService
+from twinrail.sandbox.bank.service.payment_service import PaymentService
 
 __all__ = ["create_bank_app"]
 
@@ -25,7 +30,26 @@ def create_bank_app(bank: BankService, trust: Callable[[], QtspTrust], clock: Cl
         openapi_url=None,  # the official definition is the contract, not a generated one
     )
     app.state.bank = bank
+    app.state.payments = PaymentService(bank)
+    app.state.funds = FundsConfirmationService(bank.engine, bank.clock)
     app.state.authenticator = TppAuthenticator(trust, clock)
     install_error_handlers(app)
     app.include_router(ais_router)
+    app.include_router(pis_router)
+    app.include_router(piis_router)
+    _settle_before_account_reads(app)
     return app
+
+
+def _settle_before_account_reads(app: FastAPI) -> None:
+    # Settlement happens in sandbox time, lazily: whoever looks at accounts sees every payment
+    # whose delay has passed as booked, however far a test moved the clock.
+    payments: PaymentService = app.state.payments
+
+    @app.middleware("http")
+    async def settle(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if request.url.path.startswith("/v1/accounts"):
+            await run_in_threadpool(payments.settle_due)
+        return await call_next(request)

@@ -60,9 +60,13 @@ def consent_json(consent: Consent, status: str) -> dict[str, Any]:
     }
 
 
-def authorisation_json(auth: Authorisation, *, created: bool = False) -> dict[str, Any]:
-    """The body of a start (201) or update (200) of an authorisation."""
-    base = f"/v1/consents/{auth.resource_id}/authorisations/{auth.authorisation_id}"
+def authorisation_json(
+    auth: Authorisation, *, created: bool = False, parent: str | None = None
+) -> dict[str, Any]:
+    """The body of a start (201) or update (200) of an authorisation of the resource at `parent`
+    (a consent's path unless given)."""
+    parent = parent or f"/v1/consents/{auth.resource_id}"
+    base = f"{parent}/authorisations/{auth.authorisation_id}"
     body: dict[str, Any] = {"scaStatus": auth.sca_status.value}
     links: dict[str, Any] = {"scaStatus": href(base)}
     if auth.sca_status is ScaStatus.RECEIVED:

@@ -117,6 +117,10 @@ class BankStore:
         row = self.conn.execute(query).mappings().first()
         return Account(**row) if row else None
 
+    def account_by_iban(self, iban: str) -> Account | None:
+        row = self.conn.execute(select(accounts).where(accounts.c.iban == iban)).mappings().first()
+        return Account(**row) if row else None
+
     def accounts_of(self, psu_id: str) -> list[Account]:
         query = select(accounts).where(accounts.c.psu_id == psu_id).order_by(accounts.c.iban)
         return [Account(**row) for row in self.conn.execute(query).mappings()]

@@ -27,6 +27,7 @@ __all__ = [
     "consents",
     "consent_usage",
     "authorisations",
+    "payments",
 ]
 
 bank_metadata = MetaData()
@@ -113,4 +114,28 @@ authorisations = Table(
     Column("failed_attempts", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+payments = Table(
+    "payments",
+    bank_metadata,
+    Column("payment_id", String(64), primary_key=True),
+    Column("tpp_id", String(140), nullable=False, index=True),
+    Column("product", String(40), nullable=False),
+    Column("debtor_account_id", String(64), ForeignKey("accounts.resource_id"), nullable=False),
+    Column("debtor_iban", String(34), nullable=False),
+    Column("amount", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("creditor_iban", String(34), nullable=False),
+    Column("creditor_name", String(70), nullable=False),
+    Column("end_to_end_id", String(35), nullable=False),
+    Column("remittance", String(140), nullable=False),
+    Column("status", String(4), nullable=False),
+    Column("reject_reason", String(4), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("settle_at", UtcDateTime, nullable=True),
+    Column("entry_id", String(64), nullable=True),
+    # Settlement looks for accepted payments that are due: (status, settle_at).
+    Index("ix_payments_due", "status", "settle_at"),
 )

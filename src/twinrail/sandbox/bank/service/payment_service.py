@@ -1,0 +1,383 @@
+"""Payment initiation (PIS): one method per Berlin Group operation, each owning its transaction;
+the SCA of a payment and of its cancellation is the embedded one the consents use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
+
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+
+from twinrail.sandbox.bank.domain.accounts import (
+    Account,
+    BookingStatus,
+    Transaction,
+    balances_of,
+)
+from twinrail.sandbox.bank.domain.authorisation import (
+    Authorisation,
+    ScaApproach,
+    ScaStatus,
+    StepOutcome,
+    abandon_if_stale,
+    authenticate_psu,
+    authorise_transaction,
+)
+from twinrail.sandbox.bank.domain.errors import (
+    FormatError,
+    ProductInvalid,
+    ResourceUnknown,
+    StatusInvalid,
+)
+from twinrail.sandbox.bank.domain.payments import (
+    Payment,
+    RejectReason,
+    TransactionStatus,
+    parse_payment_request,
+    payment_product,
+)
+from twinrail.sandbox.bank.domain.validation import require_object
+from twinrail.sandbox.bank.service.bank_service import BankService
+from twinrail.sandbox.bank.store.bank_store import BankStore
+from twinrail.sandbox.bank.store.payment_store import PaymentStore
+
+__all__ = [
+    "PaymentService",
+    "AuthKind",
+    "PAYMENT",
+    "CANCELLATION",
+    "creditor_iban_exists",
+    "available_balance",
+    "PAYABLE_ACCOUNT_TYPES",
+]
+
+AuthKind = Literal["payment", "payment-cancellation"]
+PAYMENT: AuthKind = "payment"  # the authorisation of the payment itself
+CANCELLATION: AuthKind = "payment-cancellation"  # the authorisation of its cancellation
+
+PAYABLE_ACCOUNT_TYPES = frozenset({"CACC"})  # savings accounts cannot send SEPA transfers
+
+
+def creditor_iban_exists(iban: str) -> bool:
+    """Whether schwifty accepts the IBAN for its country (length, BBAN structure and checksum)."""
+    try:
+        IBAN(iban, validate_bban=True)
+    except SchwiftyException:
+        return False
+    return True
+
+
+def available_balance(account: Account, history: list[Transaction], today: dt.date) -> int:
+    """interimAvailable: what the PSU can spend (booked, less pending debits)."""
+    return next(b.amount for b in balances_of(account, history, today) if b.balance_type
+                == "interimAvailable")  # fmt: skip
+
+
+class PaymentService:
+    """Payments of the bank behind `bank`, on its database and clock."""
+
+    def __init__(self, bank: BankService) -> None:
+        self.engine = bank.engine
+        self.clock = bank.clock
+
+    @contextmanager
+    def _tx(self) -> Iterator[tuple[BankStore, PaymentStore]]:
+        with self.engine.connect() as conn, conn.begin():
+            yield BankStore(conn), PaymentStore(conn)
+
+    # -- initiation and the payment resource ---------------------------------------------
+    def initiate(self, tpp_id: str, product: str, body: Any) -> Payment:
+        """POST /v1/payments/{product}: RCVD, or RJCT at once when it can never execute."""
+        now = self.clock()
+        request = parse_payment_request(body, payment_product(product))
+        exists = creditor_iban_exists(request.creditor_iban)
+        with self._tx() as (bank, store):
+            debtor = bank.account_by_iban(request.debtor_iban)
+            if debtor is None:
+                raise ResourceUnknown("the debtor account is not held at this bank")
+            if debtor.cash_account_type not in PAYABLE_ACCOUNT_TYPES:
+                raise ProductInvalid(f"{product} cannot be made from this account")
+            payment = Payment.receive(
+                f"pmt-{uuid.uuid4().hex}", tpp_id, request, debtor.resource_id,
+                creditor_iban_exists=exists, now=now,
+            )  # fmt: skip
+            store.add(payment)
+        return payment
+
+    def _own(self, store: PaymentStore, tpp_id: str, product: str, payment_id: str) -> Payment:
+        payment = store.get(payment_id)
+        # Another TPP's payment, or one under another product, is unknown here.
+        if payment is None or payment.tpp_id != tpp_id or payment.request.product != product:
+            raise ResourceUnknown("no such payment for this TPP", location="path")
+        return payment
+
+    def _current(
+        self, bank: BankStore, store: PaymentStore, tpp_id: str, product: str, payment_id: str
+    ) -> Payment:
+        """The TPP's payment as of now: an SCA abandoned, or never started in time, rejects it."""
+        payment = self._own(store, tpp_id, product, payment_id)
+        if payment.status is not TransactionStatus.RCVD:
+            return payment
+        now = self.clock()
+        in_progress = False
+        for auth in bank.authorisations_of(PAYMENT, payment_id):
+            if auth.sca_status.is_final:
+                continue
+            stale = abandon_if_stale(auth, now)
+            if stale is not None:
+                bank.save_authorisation(stale)
+            in_progress = in_progress or stale is None
+        lapsed = payment.lapse_if_unauthorised(now, sca_in_progress=in_progress)
+        if lapsed is None:
+            return payment
+        store.save(lapsed)
+        return lapsed
+
+    def payment(self, tpp_id: str, product: str, payment_id: str) -> Payment:
+        """GET /v1/payments/{product}/{id} and .../status: the payment as of now."""
+        payment_product(product)
+        self.settle_due()
+        with self._tx() as (bank, store):
+            return self._current(bank, store, tpp_id, product, payment_id)
+
+    def cancel(self, tpp_id: str, product: str, payment_id: str) -> Payment:
+        """DELETE /v1/payments/{product}/{id}: a payment not yet authorised is cancelled at once;
+        an authorised one still waiting for execution is returned unchanged (ACTC), to be
+        cancelled through a cancellation authorisation (the PSU's SCA)."""
+        payment_product(product)
+        self.settle_due()
+        now = self.clock()
+        with self._tx() as (bank, store):
+            payment = self._current(bank, store, tpp_id, product, payment_id)
+            if payment.cancellation_needs_sca(now):
+                return payment
+            cancelled = payment.cancel(now)
+            store.save(cancelled)
+        return cancelled
+
+    def _cancel_authorised(self, store: PaymentStore, payment: Payment, now: dt.datetime) -> None:
+        cancelled = payment.cancel(now)
+        if cancelled.entry_id is not None:
+            store.drop_entry(cancelled.entry_id)  # the pending debit is released
+        store.save(cancelled)
+
+    def settle_due(self) -> int:
+        """Settle every accepted payment whose delay has passed; their entries become booked."""
+        now = self.clock()
+        with self._tx() as (bank, store):
+            due = store.due(now)
+            for payment in due:
+                settled = payment.settle_if_due(now)
+                if settled is None or payment.settle_at is None:
+                    continue
+                if settled.entry_id is not None:
+                    store.book_entry(settled.entry_id, payment.settle_at.date())
+                self._credit_if_ours(bank, settled, payment.settle_at.date())
+                store.save(settled)
+        return len(due)
+
+    def _credit_if_ours(self, bank: BankStore, payment: Payment, day: dt.date) -> None:
+        # A transfer to another customer of this bank arrives on the same day it settles.
+        creditor = bank.account_by_iban(payment.request.creditor_iban)
+        debtor = bank.account(payment.debtor_account_id)
+        if creditor is None or debtor is None:
+            return
+        request = payment.request
+        bank.add_transactions([
+            Transaction(
+                transaction_id=f"{creditor.resource_id}-{payment.payment_id[4:20]}",
+                account_id=creditor.resource_id, status=BookingStatus.BOOKED, booking_date=day,
+                value_date=day, amount=request.amount, counterparty_name=debtor.owner_name,
+                counterparty_iban=debtor.iban, remittance=request.remittance,
+                entry_reference=(request.end_to_end_id or payment.payment_id)[:35],
+            )
+        ])  # fmt: skip
+
+    # -- authorisations (embedded SCA, shared with consents) -----------------------------
+    def start_authorisation(
+        self,
+        tpp_id: str,
+        product: str,
+        payment_id: str,
+        psu_id: str | None,
+        body: Any,
+        kind: AuthKind = PAYMENT,
+    ) -> Authorisation:
+        """POST .../{paymentId}/authorisations (or cancellation-authorisations), optionally with
+        the PSU's password already."""
+        payment_product(product)
+        self.settle_due()
+        now = self.clock()
+        with self._tx() as (bank, store):
+            payment = self._current(bank, store, tpp_id, product, payment_id)
+            if kind == PAYMENT and payment.status is not TransactionStatus.RCVD:
+                raise StatusInvalid("payment is not awaiting authorisation")
+            if kind == CANCELLATION and not payment.cancellation_needs_sca(now):
+                raise StatusInvalid(f"a {payment.status.value} payment has nothing to cancel")
+            open_auths = [
+                a for a in bank.authorisations_of(kind, payment_id)
+                if not a.sca_status.is_final and abandon_if_stale(a, now) is None
+            ]  # fmt: skip
+            if open_auths:
+                raise StatusInvalid("an authorisation of this payment is already under way")
+            auth = Authorisation(
+                authorisation_id=f"auth-{uuid.uuid4().hex}", resource_type=kind,
+                resource_id=payment_id, tpp_id=tpp_id, sca_status=ScaStatus.RECEIVED,
+                sca_approach=ScaApproach.EMBEDDED, psu_id=psu_id, failed_attempts=0,
+                created_at=now, updated_at=now,
+            )  # fmt: skip
+            bank.add_authorisation(auth)
+        if body:
+            return self.update_authorisation(
+                tpp_id, product, payment_id, auth.authorisation_id, psu_id, body, kind
+            )
+        return auth
+
+    def update_authorisation(
+        self,
+        tpp_id: str,
+        product: str,
+        payment_id: str,
+        authorisation_id: str,
+        psu_id: str | None,
+        body: Any,
+        kind: AuthKind = PAYMENT,
+    ) -> Authorisation:
+        """PUT .../authorisations/{id}: password, then OTP; finalising accepts or rejects the
+        payment, or (a cancellation authorisation) cancels it if it is still unexecuted."""
+        payment_product(product)
+        self.settle_due()
+        now = self.clock()
+        data = require_object(body, "body")
+        with self._tx() as (bank, store):
+            payment = self._own(store, tpp_id, product, payment_id)
+            auth = self._own_authorisation(bank, payment, authorisation_id, kind)
+            stale = abandon_if_stale(auth, now)
+            if stale is not None:
+                outcome = StepOutcome(stale, StatusInvalid("the SCA timed out", location="path"))
+            else:
+                outcome = self._psu_step(bank, auth, data, psu_id, now)
+            late = self._record_step(bank, store, payment, outcome.authorisation, now)
+            outcome = StepOutcome(outcome.authorisation, outcome.rejection or late)
+        # Raised after the commit: a failed step still counts (attempts, timeout, rejection).
+        if outcome.rejection is not None:
+            raise outcome.rejection
+        return outcome.authorisation
+
+    def _psu_step(
+        self,
+        bank: BankStore,
+        auth: Authorisation,
+        data: dict[str, Any],
+        psu_id: str | None,
+        now: dt.datetime,
+    ) -> StepOutcome:
+        if "psuData" in data:
+            password = require_object(data["psuData"], "psuData").get("password")
+            if not isinstance(password, str):
+                raise FormatError("psuData.password is required")
+            who = psu_id or auth.psu_id
+            return authenticate_psu(auth, bank.psu(who or ""), who, password, now)
+        if "scaAuthenticationData" in data:
+            otp = data["scaAuthenticationData"]
+            if not isinstance(otp, str):
+                raise FormatError("scaAuthenticationData must be a string")
+            return authorise_transaction(auth, bank.psu(auth.psu_id or ""), otp, now)
+        raise FormatError("body needs psuData or scaAuthenticationData")
+
+    def _record_step(
+        self,
+        bank: BankStore,
+        store: PaymentStore,
+        payment: Payment,
+        auth: Authorisation,
+        now: dt.datetime,
+    ) -> StatusInvalid | None:
+        """Store the step and its effect on the payment; the rejection to report, if any."""
+        bank.save_authorisation(auth)
+        if auth.resource_type == CANCELLATION:
+            if auth.sca_status is not ScaStatus.FINALISED:
+                return None  # a failed cancellation SCA leaves the payment to execute
+            if auth.psu_id != self._holder(bank, payment):
+                return StatusInvalid("only the account holder can cancel this payment")
+            if not payment.cancellation_needs_sca(now):
+                return StatusInvalid(f"the payment is {payment.status.value}; too late to cancel")
+            self._cancel_authorised(store, payment, now)
+            return None
+        if payment.status is not TransactionStatus.RCVD:
+            return None
+        if auth.sca_status is ScaStatus.FAILED:
+            store.save(payment.reject(RejectReason.SCA_FAILED, now))
+        elif auth.sca_status is ScaStatus.FINALISED:
+            store.save(self._accept(bank, payment, auth.psu_id, now))
+        return None
+
+    def _holder(self, bank: BankStore, payment: Payment) -> str | None:
+        account = bank.account(payment.debtor_account_id)
+        return account.psu_id if account else None
+
+    def _accept(
+        self, bank: BankStore, payment: Payment, psu_id: str | None, now: dt.datetime
+    ) -> Payment:
+        account = bank.account(payment.debtor_account_id)
+        assert account is not None
+        available = available_balance(
+            account, bank.transactions_of(account.resource_id), now.date()
+        )
+        entry_id = f"{account.resource_id}-{payment.payment_id[4:20]}"
+        accepted = payment.accept(
+            available, psu_holds_account=account.psu_id == psu_id, entry_id=entry_id, now=now
+        )
+        if accepted.status is TransactionStatus.ACTC:
+            request = accepted.request
+            bank.add_transactions([
+                Transaction(
+                    transaction_id=entry_id, account_id=account.resource_id,
+                    status=BookingStatus.PENDING, booking_date=None, value_date=now.date(),
+                    amount=-request.amount, counterparty_name=request.creditor_name,
+                    counterparty_iban=request.creditor_iban, remittance=request.remittance,
+                    entry_reference=(request.end_to_end_id or payment.payment_id)[:35],
+                )
+            ])  # fmt: skip
+        return accepted
+
+    def _own_authorisation(
+        self, bank: BankStore, payment: Payment, authorisation_id: str, kind: AuthKind
+    ) -> Authorisation:
+        auth = bank.authorisation(authorisation_id)
+        if auth is None or auth.resource_type != kind or auth.resource_id != payment.payment_id:
+            raise ResourceUnknown(f"no such {kind} authorisation", location="path")
+        return auth
+
+    def authorisations(
+        self, tpp_id: str, product: str, payment_id: str, kind: AuthKind = PAYMENT
+    ) -> list[Authorisation]:
+        """GET .../{paymentId}/authorisations (or cancellation-authorisations)."""
+        payment_product(product)
+        with self._tx() as (bank, store):
+            self._own(store, tpp_id, product, payment_id)
+            return bank.authorisations_of(kind, payment_id)
+
+    def authorisation(
+        self,
+        tpp_id: str,
+        product: str,
+        payment_id: str,
+        authorisation_id: str,
+        kind: AuthKind = PAYMENT,
+    ) -> Authorisation:
+        """GET .../authorisations/{id}; an abandoned SCA has failed (and rejected the payment)."""
+        payment_product(product)
+        now = self.clock()
+        with self._tx() as (bank, store):
+            payment = self._own(store, tpp_id, product, payment_id)
+            auth = self._own_authorisation(bank, payment, authorisation_id, kind)
+            stale = abandon_if_stale(auth, now)
+            if stale is None:
+                return auth
+            self._record_step(bank, store, payment, stale, now)
+            return stale
