@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Column,
     Connection,
     Index,
@@ -30,7 +29,7 @@ from sqlalchemy import (
 from twinrail.platform.bulk import StagedWrite, write_all
 from twinrail.platform.db import metadata
 from twinrail.platform.events import DomainEvent
-from twinrail.platform.types import UtcDateTime
+from twinrail.platform.types import BigId, UtcDateTime
 
 __all__ = [
     "OutboxMessage",
@@ -43,12 +42,11 @@ __all__ = [
     "message_from_event",
 ]
 
-_BigId = BigInteger().with_variant(Integer, "sqlite")
 
 outbox = Table(
     "outbox",
     metadata,
-    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("id", BigId, primary_key=True, autoincrement=True),
     Column("event_id", String(36), nullable=False, unique=True),
     Column("topic", String(100), nullable=False),
     Column("stream_id", String(200), nullable=False),

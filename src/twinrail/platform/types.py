@@ -11,13 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import DateTime, Numeric, String
+from sqlalchemy import BigInteger, DateTime, Integer, Numeric, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-__all__ = ["Amount", "UtcDateTime", "amount_sum", "encode_amount", "decode_amount"]
+__all__ = ["Amount", "BigId", "UtcDateTime", "amount_sum", "encode_amount", "decode_amount"]
+
+# An autoincrementing 64-bit key; SQLite only autoincrements a column declared INTEGER.
+BigId = BigInteger().with_variant(Integer, "sqlite")
 
 _WIDTH = 80  # digits: room for sums of many 78-digit amounts
 _SHIFT = 10**_WIDTH

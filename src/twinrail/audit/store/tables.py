@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Integer, String, Table
+from sqlalchemy import JSON, Column, String, Table
 
 from twinrail.platform.db import metadata
-from twinrail.platform.types import UtcDateTime
+from twinrail.platform.types import BigId, UtcDateTime
 
 __all__ = ["audit_entries"]
 
-_BigId = BigInteger().with_variant(Integer, "sqlite")
 
 audit_entries = Table(
     "audit_entries",
     metadata,
-    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("id", BigId, primary_key=True, autoincrement=True),
     Column("occurred_at", UtcDateTime, nullable=False),
     Column("actor", String(200), nullable=False),
     Column("action", String(100), nullable=False),
@@ -23,7 +22,7 @@ audit_entries = Table(
     Column("correlation_id", String(100), nullable=True),
     Column("details", JSON, nullable=False),
     # set by the sealer, never by the writer: position in the chain and the chained hashes
-    Column("seal_seq", _BigId, nullable=True, unique=True),
+    Column("seal_seq", BigId, nullable=True, unique=True),
     Column("prev_hash", String(64), nullable=True),
     Column("entry_hash", String(64), nullable=True),
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, BigInteger, Column, Float, Index, Integer, String, Table
 
 from twinrail.platform.db import metadata
-from twinrail.platform.types import Amount, UtcDateTime
+from twinrail.platform.types import Amount, BigId, UtcDateTime
 
 __all__ = [
     "list_versions",
@@ -18,7 +18,6 @@ __all__ = [
     "decisions",
 ]
 
-_BigId = BigInteger().with_variant(Integer, "sqlite")
 
 # One row per load; exactly one 'active' row per list (the service flips them in one transaction).
 list_versions = Table(
@@ -60,7 +59,7 @@ screened_parties = Table(
 screening_hits = Table(
     "compliance_screening_hits",
     metadata,
-    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("id", BigId, primary_key=True, autoincrement=True),
     Column("party_id", String(200), nullable=False),
     Column("list_name", String(64), nullable=False),
     Column("list_version", Integer, nullable=False),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -17,16 +16,15 @@ from sqlalchemy import (
 )
 
 from twinrail.platform.db import metadata
-from twinrail.platform.types import Amount, UtcDateTime
+from twinrail.platform.types import Amount, BigId, UtcDateTime
 
 __all__ = ["assets", "accounts", "transfers", "entries", "events"]
 
-_BigId = BigInteger().with_variant(Integer, "sqlite")
 
 events = Table(
     "ledger_events",
     metadata,
-    Column("position", _BigId, primary_key=True, autoincrement=True),
+    Column("position", BigId, primary_key=True, autoincrement=True),
     Column("stream_id", String(200), nullable=False),
     Column("version", Integer, nullable=False),
     Column("topic", String(100), nullable=False),
@@ -93,7 +91,7 @@ transfers = Table(
 entries = Table(
     "ledger_entries",
     metadata,
-    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("id", BigId, primary_key=True, autoincrement=True),
     Column("transfer_id", String(64), nullable=False),
     Column("account_id", String(64), nullable=False),
     Column("side", String(6), nullable=False),

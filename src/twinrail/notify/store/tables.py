@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Table, Text
+from sqlalchemy import JSON, Column, Index, Integer, String, Table, Text
 
 from twinrail.platform.db import metadata
-from twinrail.platform.types import UtcDateTime
+from twinrail.platform.types import BigId, UtcDateTime
 
 __all__ = ["endpoints", "deliveries", "attempts"]
 
-_BigId = BigInteger().with_variant(Integer, "sqlite")
 
 # Secrets are symmetric HMAC keys, so they must be recoverable to sign: they are stored encrypted
 # (AES-GCM, see adapters.secret_box), never in clear; the previous one signs until it expires.
@@ -56,7 +55,7 @@ deliveries = Table(
 attempts = Table(
     "notify_attempts",
     metadata,
-    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("id", BigId, primary_key=True, autoincrement=True),
     Column("delivery_id", String(64), nullable=False, index=True),
     Column("endpoint_id", String(64), nullable=False),
     Column("number", Integer, nullable=False),

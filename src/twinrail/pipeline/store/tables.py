@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Table
+from sqlalchemy import JSON, Column, Index, Integer, String, Table
 
 from twinrail.platform.db import metadata
-from twinrail.platform.types import Amount, UtcDateTime
+from twinrail.platform.types import Amount, BigId, UtcDateTime
 
 __all__ = ["payment_orders", "order_transitions"]
 
@@ -33,9 +33,7 @@ payment_orders = Table(
 order_transitions = Table(
     "pipeline_order_transitions",
     metadata,
-    Column(
-        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
+    Column("id", BigId, primary_key=True, autoincrement=True),
     Column("order_id", String(64), nullable=False, index=True),
     Column("from_state", String(32), nullable=True),
     Column("to_state", String(32), nullable=False),

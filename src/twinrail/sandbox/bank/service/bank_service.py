@@ -21,8 +21,6 @@ from twinrail.sandbox.bank.domain.authorisation import (
     ScaStatus,
     StepOutcome,
     abandon_if_stale,
-    authenticate_psu,
-    authorise_transaction,
 )
 from twinrail.sandbox.bank.domain.consents import (
     AccessKind,
@@ -37,13 +35,13 @@ from twinrail.sandbox.bank.domain.consents import (
 from twinrail.sandbox.bank.domain.errors import (
     ConsentInvalid,
     ConsentUnknown,
-    FormatError,
     PsuCredentialsInvalid,
     ResourceUnknown,
     StatusInvalid,
 )
 from twinrail.sandbox.bank.domain.reports import ReportPage, ReportQuery, report_page
 from twinrail.sandbox.bank.domain.validation import require_object
+from twinrail.sandbox.bank.service.sca_steps import embedded_sca_step
 from twinrail.sandbox.bank.service.seed import seed_data
 from twinrail.sandbox.bank.store.bank_store import BankStore, create_schema, reset_schema
 
@@ -213,33 +211,12 @@ class BankService:
                 timed_out = StatusInvalid("the SCA timed out", location="path")
                 outcome = StepOutcome(stale, timed_out)
             else:
-                outcome = self._psu_step(store, auth, data, psu_id, now)
+                outcome = embedded_sca_step(store, auth, data, psu_id, now)
             self._record_step(store, consent, outcome.authorisation, now)
         # Raised after the commit: a failed step still counts (attempts, timeout, rejection).
         if outcome.rejection is not None:
             raise outcome.rejection
         return outcome.authorisation
-
-    def _psu_step(
-        self,
-        store: BankStore,
-        auth: Authorisation,
-        data: dict[str, Any],
-        psu_id: str | None,
-        now: dt.datetime,
-    ) -> StepOutcome:
-        if "psuData" in data:
-            password = require_object(data["psuData"], "psuData").get("password")
-            if not isinstance(password, str):
-                raise FormatError("psuData.password is required")
-            psu = store.psu(psu_id or auth.psu_id or "")
-            return authenticate_psu(auth, psu, psu_id or auth.psu_id, password, now)
-        if "scaAuthenticationData" in data:
-            otp = data["scaAuthenticationData"]
-            if not isinstance(otp, str):
-                raise FormatError("scaAuthenticationData must be a string")
-            return authorise_transaction(auth, store.psu(auth.psu_id or ""), otp, now)
-        raise FormatError("body needs psuData or scaAuthenticationData")
 
     def _record_step(
         self, store: BankStore, consent: Consent, auth: Authorisation, now: dt.datetime

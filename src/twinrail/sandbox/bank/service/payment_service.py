@@ -24,11 +24,8 @@ from twinrail.sandbox.bank.domain.authorisation import (
     ScaStatus,
     StepOutcome,
     abandon_if_stale,
-    authenticate_psu,
-    authorise_transaction,
 )
 from twinrail.sandbox.bank.domain.errors import (
-    FormatError,
     ProductInvalid,
     ResourceUnknown,
     StatusInvalid,
@@ -42,6 +39,7 @@ from twinrail.sandbox.bank.domain.payments import (
 )
 from twinrail.sandbox.bank.domain.validation import require_object
 from twinrail.sandbox.bank.service.bank_service import BankService
+from twinrail.sandbox.bank.service.sca_steps import embedded_sca_step
 from twinrail.sandbox.bank.store.bank_store import BankStore
 from twinrail.sandbox.bank.store.payment_store import PaymentStore
 
@@ -260,34 +258,13 @@ class PaymentService:
             if stale is not None:
                 outcome = StepOutcome(stale, StatusInvalid("the SCA timed out", location="path"))
             else:
-                outcome = self._psu_step(bank, auth, data, psu_id, now)
+                outcome = embedded_sca_step(bank, auth, data, psu_id, now)
             late = self._record_step(bank, store, payment, outcome.authorisation, now)
             outcome = StepOutcome(outcome.authorisation, outcome.rejection or late)
         # Raised after the commit: a failed step still counts (attempts, timeout, rejection).
         if outcome.rejection is not None:
             raise outcome.rejection
         return outcome.authorisation
-
-    def _psu_step(
-        self,
-        bank: BankStore,
-        auth: Authorisation,
-        data: dict[str, Any],
-        psu_id: str | None,
-        now: dt.datetime,
-    ) -> StepOutcome:
-        if "psuData" in data:
-            password = require_object(data["psuData"], "psuData").get("password")
-            if not isinstance(password, str):
-                raise FormatError("psuData.password is required")
-            who = psu_id or auth.psu_id
-            return authenticate_psu(auth, bank.psu(who or ""), who, password, now)
-        if "scaAuthenticationData" in data:
-            otp = data["scaAuthenticationData"]
-            if not isinstance(otp, str):
-                raise FormatError("scaAuthenticationData must be a string")
-            return authorise_transaction(auth, bank.psu(auth.psu_id or ""), otp, now)
-        raise FormatError("body needs psuData or scaAuthenticationData")
 
     def _record_step(
         self,
