@@ -266,11 +266,10 @@ class LedgerService:
                         accounts, transfers, replay_ids=new_ids, with_assets=with_assets
                     )
                     book = Book(state, self.clock())
-                    spans_before = len(book.events)
                     result = decide(book)
                     if record is not None:
                         record(uow, book, result)
-                    elif len(book.events) > spans_before:
+                    elif book.events:
                         uow.publish(book.events)
                         uow.audit(action, subject, events=len(book.events), **(details or {}))
                     if book.events:
