@@ -9,12 +9,15 @@ response body is never read, and every phase of the request has the configured t
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 
 import httpx
 from standardwebhooks.webhooks import Webhook
 
+from twinrail.notify.domain.destinations import forbidden_destination
 from twinrail.notify.service.ports import DeliveryResult
 
 __all__ = ["HttpDeliverer", "signature_header"]
@@ -31,8 +34,15 @@ class HttpDeliverer:
     """Delivers over a shared httpx client (thread-safe); pass `transport` to fake the network."""
 
     def __init__(
-        self, timeout: float = 5.0, *, transport: httpx.BaseTransport | None = None
+        self,
+        timeout: float = 5.0,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        allow_private_networks: bool = False,
+        resolve: Callable[[str, int], list[str]] | None = None,
     ) -> None:
+        self._allow_private = allow_private_networks
+        self._resolve = resolve or _resolve
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
@@ -56,6 +66,11 @@ class HttpDeliverer:
             "webhook-signature": signature_header(webhook_id, timestamp, body, secrets),
         }
         started = time.monotonic()
+        # Checked before every attempt, as DNS may change; httpx resolves again on connect, so a
+        # rebinding host could still slip between the two (a pinned-address transport would not).
+        refused = self._refusal(url)
+        if refused:
+            return DeliveryResult(None, _since(started), refused)
         try:
             with self._client.stream("POST", url, content=body.encode(), headers=headers) as r:
                 status = r.status_code
@@ -68,6 +83,21 @@ class HttpDeliverer:
 
     def close(self) -> None:
         self._client.close()
+
+    def _refusal(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            addresses = self._resolve(parts.hostname or "", port)
+        except OSError as exc:
+            return f"cannot resolve {parts.hostname}: {exc}"[:500]
+        return forbidden_destination(addresses, allow_private=self._allow_private)
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    return sorted(
+        {str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
+    )
 
 
 def _since(started: float) -> int:

@@ -30,6 +30,11 @@ class NotifySettings(BaseSettings):
     per_endpoint_concurrency: int = Field(default=2, ge=1, le=50)
     max_workers: int = Field(default=16, ge=1, le=256, description="Sender threads in total.")
     batch_size: int = Field(default=200, ge=1)
+    allow_private_networks: bool = Field(
+        default=False,
+        description="Let endpoints resolve to private, loopback or link-local addresses "
+        "(development and tests only).",
+    )
     rotation_grace_hours: float = Field(
         default=24.0, ge=0, description="How long the old secret still signs after a rotation."
     )

@@ -46,7 +46,9 @@ def build_sender(
     return WebhookSender(
         engine,
         build_endpoint_service(engine, var_dir, settings, clock=clock),
-        HttpDeliverer(settings.timeout_seconds),
+        HttpDeliverer(
+            settings.timeout_seconds, allow_private_networks=settings.allow_private_networks
+        ),
         policy=settings.retry_policy(),
         per_endpoint_concurrency=settings.per_endpoint_concurrency,
         max_workers=settings.max_workers,
