@@ -34,8 +34,6 @@ __all__ = [
     "StagedWrite",
     "write_all",
     "write_and_commit",
-    "insert_rows",
-    "update_rows",
     "as_sqlalchemy_errors",
 ]
 
@@ -51,16 +49,6 @@ class StagedWrite:
     @property
     def shape(self) -> tuple[Table, tuple[str, ...], str | None]:
         return (self.table, tuple(self.rows[0]), self.key)
-
-
-def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert `rows` (dicts with the same keys) into `table`."""
-    write_all(conn, [StagedWrite(table, list(rows))])
-
-
-def update_rows(conn: Connection, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
-    """Set the other columns of each row where `table.key` equals the row's `key` value."""
-    write_all(conn, [StagedWrite(table, list(rows), key)])
 
 
 def write_all(conn: Connection, writes: Sequence[StagedWrite]) -> None:

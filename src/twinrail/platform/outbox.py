@@ -26,7 +26,7 @@ from sqlalchemy import (
     update,
 )
 
-from twinrail.platform.bulk import StagedWrite, write_all
+from twinrail.platform.bulk import StagedWrite
 from twinrail.platform.db import metadata
 from twinrail.platform.events import DomainEvent
 from twinrail.platform.types import BigId, UtcDateTime
@@ -35,7 +35,6 @@ __all__ = [
     "OutboxMessage",
     "outbox",
     "processed_events",
-    "add_to_outbox",
     "outbox_write",
     "fetch_unpublished",
     "mark_published",
@@ -143,11 +142,6 @@ def outbox_write(messages: Sequence[OutboxMessage]) -> StagedWrite:
             for m in messages
         ],
     )
-
-
-def add_to_outbox(conn: Connection, messages: Sequence[OutboxMessage]) -> None:
-    """Insert messages in the caller's transaction."""
-    write_all(conn, [outbox_write(messages)])
 
 
 def fetch_unpublished(conn: Connection, limit: int) -> list[OutboxMessage]:

@@ -198,10 +198,6 @@ class Transfer:
     settled_postings: tuple[Posting, ...] = ()  # what a hold was finally posted for
     version: int = 1  # its event stream's version
 
-    @property
-    def is_hold(self) -> bool:
-        return self.status is not TransferStatus.POSTED or bool(self.settled_postings)
-
     def effective_postings(self) -> tuple[Posting, ...]:
         """The postings that reached posted balances (none for a live or voided hold)."""
         if self.settled_postings:
