@@ -8,6 +8,9 @@ OpenBankingError
 │   ├── CertificateExpired       outside its validity period
 │   ├── CertificateRevoked       listed on the issuing CA's CRL
 │   └── RoleInvalid              lacks the PSD2 role the service needs
+├── SignatureRejected            a request's message signature fails a check (`berlin_group_code`)
+│   ├── SignatureMissing         a bank requires signatures; Signature, Digest or certificate absent
+│   └── SignatureInvalid         malformed, wrong digest, keyId not the certificate, bad signature
 └── PkiError                     the test QTSP's tooling was misused
     ├── QtspNotInitialised       `pki init` has not been run in this directory
     ├── QtspAlreadyInitialised   refusing to overwrite an existing QTSP
@@ -26,6 +29,9 @@ __all__ = [
     "CertificateExpired",
     "CertificateRevoked",
     "RoleInvalid",
+    "SignatureRejected",
+    "SignatureMissing",
+    "SignatureInvalid",
     "PkiError",
     "QtspNotInitialised",
     "QtspAlreadyInitialised",
@@ -79,6 +85,27 @@ class RoleInvalid(CertificateRejected):
 
     code = "openbanking.certificate.role_invalid"
     berlin_group_code = "ROLE_INVALID"
+
+
+class SignatureRejected(OpenBankingError):
+    """A request's message signature fails a check; `berlin_group_code` is the bank's answer."""
+
+    code = "openbanking.signature.rejected"
+    berlin_group_code = "SIGNATURE_INVALID"
+
+
+class SignatureMissing(SignatureRejected):
+    """Raised when signatures are required and Signature, Digest or the certificate is absent."""
+
+    code = "openbanking.signature.missing"
+    berlin_group_code = "SIGNATURE_MISSING"
+
+
+class SignatureInvalid(SignatureRejected):
+    """Raised for a malformed header, a wrong digest, a foreign keyId or a failing signature."""
+
+    code = "openbanking.signature.invalid"
+    berlin_group_code = "SIGNATURE_INVALID"
 
 
 class PkiError(OpenBankingError):

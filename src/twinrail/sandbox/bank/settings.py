@@ -18,8 +18,15 @@ class SandboxBankSettings(BaseSettings):
     sandbox_bank_dir: Path = Field(
         default=Path("var/sandbox-bank"), description="One SQLite database per bank profile."
     )
+    sandbox_bank_profiles_dir: Path | None = Field(
+        default=None, description="Extra bank profiles (<name>.yaml), searched before the shipped."
+    )
     sandbox_bank_host: str = "127.0.0.1"
     sandbox_bank_port: int = 8443
+    sandbox_bank_sandbox_phone: bool = Field(
+        default=True,
+        description="Serve /psu/phone/<psu>: the SCA codes 'sent by SMS' (sandbox only).",
+    )
 
     def database_url(self, profile: str) -> str:
         """The SQLite URL of the bank running `profile`."""

@@ -2,7 +2,10 @@
 
 Rules (Berlin Group 1.3.11 implementation guidelines, §6.3):
 - a consent is usable only in status `valid`, until `validUntil` (inclusive) and, for recurring
-  consents, for 180 days after the PSU's last SCA;
+  consents, for 180 days after the PSU's last SCA (RTS art. 10 as amended by 2022/2360). After
+  that the consent reads as `expired` and access is CONSENT_EXPIRED (401, "the consent has
+  expired and needs to be renewed"): NextGenPSD2 1.3.11 has no re-authorisation of a valid
+  consent, so the TPP renews by creating a new consent and taking the PSU through SCA again;
 - `frequencyPerDay` limits accesses *without* the PSU present (no PSU-IP-Address) per account,
   per kind of data and per day; one-off consents (`recurringIndicator` false) have exactly 1;
 - access to an account or kind of data the consent does not cover is CONSENT_INVALID.
@@ -43,7 +46,9 @@ __all__ = [
     "usage_key",
 ]
 
-MAX_CONSENT_DAYS = 180  # the bank shortens a longer validUntil (9999-12-31 means "maximum")
+# The longest validUntil any bank allows; each bank's profile shortens it further (180 days by
+# default). A consent may outlive one SCA: access then needs a new SCA every 180 days.
+MAX_CONSENT_DAYS = 3650
 SCA_RENEWAL = dt.timedelta(days=180)  # RTS art. 10: AIS needs SCA again after 180 days
 _LIST_VALUES = {"allAccounts", "allAccountsWithOwnerName"}
 

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from twinrail.openbanking.domain.certificates import TppCertificate
 from twinrail.openbanking.domain.psd2 import Psd2Role
+from twinrail.sandbox.bank.domain.authorisation import ScaApproach
 from twinrail.sandbox.bank.domain.reports import parse_report_query
 from twinrail.sandbox.bank.http.headers import (
     bool_query,
@@ -18,6 +19,8 @@ from twinrail.sandbox.bank.http.headers import (
     psu_ip_address,
     require_request_id,
 )
+from twinrail.sandbox.bank.http.quirks import apply_report_quirks, shorten_valid_until
+from twinrail.sandbox.bank.http.sca_links import add_sca_links, sca_request, sca_start_json
 from twinrail.sandbox.bank.http.views import (
     account_json,
     authorisation_json,
@@ -63,15 +66,21 @@ def _ais_request(request: Request, tpp: TppCertificate) -> AisRequest:
 @router.post("/consents")
 async def create_consent(request: Request, tpp: AisTpp, bank: Bank) -> Response:
     psu_ip_address(request, required=True)
-    body = await json_body(request)
-    consent = bank.create_consent(tpp.tpp_id, psu_id(request), body)
-    return _json(
-        request,
-        consent_created_json(consent),
-        201,
-        Location=f"/v1/consents/{consent.consent_id}",
-        **{"ASPSP-SCA-Approach": "EMBEDDED"},
+    lifetimes = request.app.state.profile.lifetimes
+    body = shorten_valid_until(
+        await json_body(request), lifetimes.consent_max_days, bank.clock().date()
     )
+    consent, auth = bank.create_consent_with_sca(
+        tpp.tpp_id, psu_id(request), body, sca_request(request)
+    )
+    location = f"/v1/consents/{consent.consent_id}"
+    out = consent_created_json(consent)
+    approach = ScaApproach.EMBEDDED.value
+    if auth is not None:  # redirect and decoupled start the authorisation at once
+        status_path = f"{location}/authorisations/{auth.authorisation_id}"
+        out = add_sca_links(request, out, auth, status_path)
+        approach = auth.sca_approach.value
+    return _json(request, out, 201, Location=location, **{"ASPSP-SCA-Approach": approach})
 
 
 @router.get("/consents/{consent_id}")
@@ -98,13 +107,14 @@ async def start_consent_authorisation(
     consent_id: str, request: Request, tpp: AisTpp, bank: Bank
 ) -> Response:
     body = await json_body(request, allow_empty=True)
-    auth = bank.start_consent_authorisation(tpp.tpp_id, consent_id, psu_id(request), body)
+    sca = sca_request(request)
+    auth = bank.start_consent_authorisation(tpp.tpp_id, consent_id, psu_id(request), body, sca)
+    location = f"/v1/consents/{consent_id}/authorisations/{auth.authorisation_id}"
+    out = authorisation_json(auth, created=True)
+    if auth.sca_approach is not ScaApproach.EMBEDDED:
+        out = sca_start_json(request, auth, location)
     return _json(
-        request,
-        authorisation_json(auth, created=True),
-        201,
-        Location=f"/v1/consents/{consent_id}/authorisations/{auth.authorisation_id}",
-        **{"ASPSP-SCA-Approach": auth.sca_approach.value},
+        request, out, 201, Location=location, **{"ASPSP-SCA-Approach": auth.sca_approach.value}
     )
 
 
@@ -163,7 +173,8 @@ def read_transaction_list(account_id: str, request: Request, tpp: AisTpp, bank: 
     with_balance = bool_query(request, "withBalance")
     req = _ais_request(request, tpp)
     view, page = bank.transactions(req, account_id, query, with_balance=with_balance)
-    return _json(request, report_json(view, page, query))
+    quirks = request.app.state.profile.quirks
+    return _json(request, apply_report_quirks(report_json(view, page, query), quirks))
 
 
 @router.get("/accounts/{account_id}/transactions/{transaction_id}")

@@ -85,7 +85,7 @@ class BankServer:
         port: int,
         certfile: Path,
         keyfile: Path,
-        client_ca_bundle: Path,
+        client_ca_bundle: Path | None,
         log_level: str = "warning",
     ) -> None:
         self.host = host
@@ -99,8 +99,9 @@ class BankServer:
             log_level=log_level,
             ssl_certfile=str(certfile),
             ssl_keyfile=str(keyfile),
-            ssl_ca_certs=str(client_ca_bundle),
-            ssl_cert_reqs=ssl.CERT_REQUIRED,
+            # No bundle: a server for browsers (the PSU's pages), asking for no certificate.
+            ssl_ca_certs=str(client_ca_bundle) if client_ca_bundle else None,
+            ssl_cert_reqs=ssl.CERT_REQUIRED if client_ca_bundle else ssl.CERT_NONE,
             timeout_keep_alive=30,
         )
         config.load()

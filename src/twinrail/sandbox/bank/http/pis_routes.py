@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from twinrail.openbanking.domain.certificates import TppCertificate
 from twinrail.openbanking.domain.psd2 import Psd2Role
-from twinrail.sandbox.bank.domain.authorisation import Authorisation
+from twinrail.sandbox.bank.domain.authorisation import Authorisation, ScaApproach
 from twinrail.sandbox.bank.domain.payments import TransactionStatus
 from twinrail.sandbox.bank.http.headers import json_body, psu_id, psu_ip_address, require_request_id
 from twinrail.sandbox.bank.http.payment_views import (
@@ -20,6 +20,7 @@ from twinrail.sandbox.bank.http.payment_views import (
     payment_path,
     payment_status_json,
 )
+from twinrail.sandbox.bank.http.sca_links import add_sca_links, sca_request, sca_start_json
 from twinrail.sandbox.bank.http.views import authorisation_json
 from twinrail.sandbox.bank.service.payment_service import (
     CANCELLATION,
@@ -76,9 +77,16 @@ def _auth_body(
 async def initiate_payment(product: str, request: Request, tpp: PisTpp, pis: Payments) -> Response:
     psu_ip_address(request, required=True)
     body = await json_body(request)
-    payment = pis.initiate(tpp.tpp_id, product, body)
+    sca = sca_request(request)
+    payment, auth = pis.initiate_with_sca(tpp.tpp_id, product, body, psu_id(request), sca)
     location = payment_path(product, payment.payment_id)
-    return _json(request, payment_created_json(payment), 201, Location=location, **_EMBEDDED)
+    out = payment_created_json(payment)
+    approach = _EMBEDDED
+    if auth is not None:
+        status_path = f"{location}/authorisations/{auth.authorisation_id}"
+        out = add_sca_links(request, out, auth, status_path)
+        approach = {"ASPSP-SCA-Approach": auth.sca_approach.value}
+    return _json(request, out, 201, Location=location, **approach)
 
 
 @router.get("/payments/{product}/{payment_id}")
@@ -114,10 +122,16 @@ def _authorisation_routes(segment: str, kind: AuthKind) -> None:
         product: str, payment_id: str, request: Request, tpp: PisTpp, pis: Payments
     ) -> Response:
         body = await json_body(request, allow_empty=True)
-        auth = pis.start_authorisation(tpp.tpp_id, product, payment_id, psu_id(request), body, kind)
+        sca = sca_request(request)
+        auth = pis.start_authorisation(
+            tpp.tpp_id, product, payment_id, psu_id(request), body, kind, sca
+        )
         location = f"{payment_path(product, payment_id)}/{segment}/{auth.authorisation_id}"
         body_out = _auth_body(auth, product, segment, created=True)
-        return _json(request, body_out, 201, Location=location, **_EMBEDDED)
+        if auth.sca_approach is not ScaApproach.EMBEDDED:
+            body_out = sca_start_json(request, auth, location)
+        approach = {"ASPSP-SCA-Approach": auth.sca_approach.value}
+        return _json(request, body_out, 201, Location=location, **approach)
 
     def listing(
         product: str, payment_id: str, request: Request, tpp: PisTpp, pis: Payments

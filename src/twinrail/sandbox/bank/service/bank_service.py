@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 
 from twinrail.platform.clock import Clock, utc_now
 from twinrail.platform.db import READ_ONLY
@@ -18,6 +18,7 @@ from twinrail.sandbox.bank.domain.accounts import Account, Balance, Transaction,
 from twinrail.sandbox.bank.domain.authorisation import (
     Authorisation,
     ScaApproach,
+    ScaPolicy,
     ScaStatus,
     StepOutcome,
     abandon_if_stale,
@@ -41,9 +42,16 @@ from twinrail.sandbox.bank.domain.errors import (
 )
 from twinrail.sandbox.bank.domain.reports import ReportPage, ReportQuery, report_page
 from twinrail.sandbox.bank.domain.validation import require_object
-from twinrail.sandbox.bank.service.sca_steps import embedded_sca_step
-from twinrail.sandbox.bank.service.seed import seed_data
+from twinrail.sandbox.bank.service.sca_steps import (
+    ScaRequest,
+    approach_for,
+    embedded_sca_step,
+    open_authorisation,
+)
+from twinrail.sandbox.bank.service.seed import TRUSTED_BENEFICIARIES, seed_data
 from twinrail.sandbox.bank.store.bank_store import BankStore, create_schema, reset_schema
+from twinrail.sandbox.bank.store.sca_store import ScaStore
+from twinrail.sandbox.bank.store.tables import bank_metadata
 
 __all__ = ["BankService", "AccountView", "AisRequest"]
 
@@ -70,9 +78,12 @@ class AisRequest:
 class BankService:
     """The bank's operations over its own database, judged at the time `clock` tells."""
 
-    def __init__(self, engine: Engine, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, engine: Engine, *, clock: Clock = utc_now, sca_policy: ScaPolicy | None = None
+    ) -> None:
         self.engine = engine
         self.clock = clock
+        self.sca_policy = sca_policy or ScaPolicy()
         create_schema(engine)
 
     @contextmanager
@@ -89,7 +100,13 @@ class BankService:
 
     # -- seeding -------------------------------------------------------------------------
     def is_seeded(self) -> bool:
-        """Whether the database holds the seeded PSUs."""
+        """Whether the database holds the seeded PSUs in the tables' current layout (a bank
+        database from an older version lacks columns: it is seeded again, not migrated)."""
+        found = inspect(self.engine)
+        for table in bank_metadata.sorted_tables:
+            columns = {c["name"] for c in found.get_columns(table.name)}
+            if not {c.name for c in table.columns} <= columns:
+                return False
         with self._tx(read_only=True) as store:
             return store.psu("alice") is not None
 
@@ -103,13 +120,25 @@ class BankService:
             for account in accounts:
                 store.add_account(account)
             store.add_transactions(transactions)
+            sca = ScaStore(store.conn)
+            for psu_id, ibans in TRUSTED_BENEFICIARIES.items():
+                for iban in ibans:
+                    sca.add_trusted_beneficiary(psu_id, iban)
         return {"psus": len(psus), "accounts": len(accounts), "transactions": len(transactions)}
 
     # -- consents ------------------------------------------------------------------------
     def create_consent(self, tpp_id: str, psu_id: str | None, body: Any) -> Consent:
         """POST /v1/consents: a new consent in status `received`."""
+        return self.create_consent_with_sca(tpp_id, psu_id, body)[0]
+
+    def create_consent_with_sca(
+        self, tpp_id: str, psu_id: str | None, body: Any, sca: ScaRequest | None = None
+    ) -> tuple[Consent, Authorisation | None]:
+        """POST /v1/consents with the TPP's SCA headers: the consent and, for redirect or
+        decoupled, its authorisation opened at once; nothing is stored if either is refused."""
         now = self.clock()
         request = parse_consent_request(body, now.date())
+        approach = approach_for(self.sca_policy, sca)
         consent = Consent(
             consent_id=f"cns-{uuid.uuid4().hex}",
             tpp_id=tpp_id,
@@ -127,7 +156,15 @@ class BankService:
         )
         with self._tx() as store:
             store.add_consent(consent)
-        return consent
+            if approach is ScaApproach.EMBEDDED:
+                return consent, None
+            auth = open_authorisation(
+                self.sca_policy, sca, kind="consent", resource_id=consent.consent_id,
+                tpp_id=tpp_id, psu_id=consent.psu_id, app_psu_id=self._holder_of(store, consent),
+                now=now,
+            )  # fmt: skip
+            store.add_authorisation(auth)
+        return consent, auth
 
     def consent(self, tpp_id: str, consent_id: str) -> Consent:
         """GET /v1/consents/{id}: the consent with its status as of now."""
@@ -165,9 +202,15 @@ class BankService:
 
     # -- authorisations (embedded, minimal SCA) ------------------------------------------
     def start_consent_authorisation(
-        self, tpp_id: str, consent_id: str, psu_id: str | None, body: Any
+        self,
+        tpp_id: str,
+        consent_id: str,
+        psu_id: str | None,
+        body: Any,
+        sca: ScaRequest | None = None,
     ) -> Authorisation:
-        """POST /v1/consents/{id}/authorisations, optionally with the PSU's password already."""
+        """POST /v1/consents/{id}/authorisations in the approach the bank chooses for `sca`;
+        embedded, optionally with the PSU's password already."""
         now = self.clock()
         with self._tx() as store:
             consent = self._own_consent(store, tpp_id, consent_id, location="path")
@@ -178,20 +221,13 @@ class BankService:
                 raise PsuCredentialsInvalid(
                     "PSU-ID differs from the consent's PSU", location="header"
                 )
-            auth = Authorisation(
-                authorisation_id=f"auth-{uuid.uuid4().hex}",
-                resource_type="consent",
-                resource_id=consent_id,
-                tpp_id=tpp_id,
-                sca_status=ScaStatus.RECEIVED,
-                sca_approach=ScaApproach.EMBEDDED,
-                psu_id=psu_id or consent.psu_id,
-                failed_attempts=0,
-                created_at=now,
-                updated_at=now,
-            )
+            auth = open_authorisation(
+                self.sca_policy, sca, kind="consent", resource_id=consent_id, tpp_id=tpp_id,
+                psu_id=psu_id or consent.psu_id, app_psu_id=self._holder_of(store, consent),
+                now=now,
+            )  # fmt: skip
             store.add_authorisation(auth)
-        if body:
+        if body and auth.sca_approach is ScaApproach.EMBEDDED:
             return self.update_consent_authorisation(
                 tpp_id, consent_id, auth.authorisation_id, psu_id, body
             )
@@ -217,6 +253,23 @@ class BankService:
         if outcome.rejection is not None:
             raise outcome.rejection
         return outcome.authorisation
+
+    def _holder_of(self, store: BankStore, consent: Consent) -> str | None:
+        # The PSU whose bank app gets a decoupled approval: the one holding the first account.
+        for kind in (AccessKind.ACCOUNTS, AccessKind.BALANCES, AccessKind.TRANSACTIONS):
+            for iban in sorted(consent.requested.ibans(kind)):
+                account = store.account_by_iban(iban)
+                if account is not None:
+                    return account.psu_id
+        return None
+
+    def record_sca_step(self, store: BankStore, auth: Authorisation, now: dt.datetime) -> None:
+        """Store a step of a consent's authorisation taken on the PSU's pages, with its effect
+        on the consent (valid when finalised, rejected when failed)."""
+        consent = store.consent(auth.resource_id)
+        if consent is None:
+            raise ConsentUnknown("no such consent", location="path")
+        self._record_step(store, consent, auth, now)
 
     def _record_step(
         self, store: BankStore, consent: Consent, auth: Authorisation, now: dt.datetime

@@ -11,7 +11,14 @@ from schwifty import IBAN
 
 from twinrail.sandbox.bank.domain.accounts import Account, BookingStatus, Psu, Transaction
 
-__all__ = ["SANDBOX_BIC", "SANDBOX_BANK_CODE", "SeedPsu", "SEED_PSUS", "seed_data"]
+__all__ = [
+    "SANDBOX_BIC",
+    "SANDBOX_BANK_CODE",
+    "SeedPsu",
+    "SEED_PSUS",
+    "TRUSTED_BENEFICIARIES",
+    "seed_data",
+]
 
 SANDBOX_BIC = "TWRLDEB1XXX"
 SANDBOX_BANK_CODE = "10020030"  # a German bank code reserved for this sandbox
@@ -50,6 +57,13 @@ SEED_PSUS = (
         (("Carol GmbH operating", "Business", "CACC", 5_000_000, 60),),
     ),
 )
+
+# Beneficiaries each PSU listed as trusted at the bank: payments to them need no SCA when the
+# bank applies exemptions (RTS art. 13).
+TRUSTED_BENEFICIARIES: dict[str, tuple[str, ...]] = {
+    "alice": ("FR1420041010050500013M02606",),  # Boulangerie Dupont
+    "bob": ("GB29NWBK60161331926819",),  # Online Books Ltd
+}
 
 
 def seed_data(today: dt.date) -> tuple[list[Psu], list[Account], list[Transaction]]:

@@ -99,6 +99,14 @@ class PaymentStore:
             .values(status=BookingStatus.BOOKED.value, booking_date=booking_date)
         )
 
+    def add_to_entry_amount(self, entry_id: str, delta: int) -> None:
+        """Change an entry's amount by `delta` minor units (quirk: booked differs from pending)."""
+        self.conn.execute(
+            update(transactions)
+            .where(transactions.c.transaction_id == entry_id)
+            .values(amount=transactions.c.amount + delta)
+        )
+
     def drop_entry(self, entry_id: str) -> None:
         """Remove a pending entry whose payment was cancelled before execution."""
         self.conn.execute(

@@ -28,6 +28,9 @@ __all__ = [
     "consent_usage",
     "authorisations",
     "payments",
+    "low_value_counters",
+    "trusted_beneficiaries",
+    "periodic_payments",
 ]
 
 bank_metadata = MetaData()
@@ -114,6 +117,8 @@ authorisations = Table(
     Column("failed_attempts", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("redirect_uri", String(500), nullable=True),
+    Column("nok_redirect_uri", String(500), nullable=True),
 )
 
 payments = Table(
@@ -138,4 +143,49 @@ payments = Table(
     Column("entry_id", String(64), nullable=True),
     # Settlement looks for accepted payments that are due: (status, settle_at).
     Index("ix_payments_due", "status", "settle_at"),
+)
+
+# SCA exemptions: each PSU's low-value payments exempted since the last SCA, and the
+# beneficiaries the PSU trusts (RTS arts. 16 and 13).
+low_value_counters = Table(
+    "low_value_counters",
+    bank_metadata,
+    Column("psu_id", String(64), ForeignKey("psus.psu_id"), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("total", Integer, nullable=False),
+)
+
+trusted_beneficiaries = Table(
+    "trusted_beneficiaries",
+    bank_metadata,
+    Column("psu_id", String(64), ForeignKey("psus.psu_id"), primary_key=True),
+    Column("iban", String(34), primary_key=True),
+)
+
+# Standing orders (/v1/periodic-payments): the payment, its schedule and how far it has run.
+periodic_payments = Table(
+    "periodic_payments",
+    bank_metadata,
+    Column("payment_id", String(64), primary_key=True),
+    Column("tpp_id", String(140), nullable=False, index=True),
+    Column("product", String(40), nullable=False),
+    Column("debtor_account_id", String(64), ForeignKey("accounts.resource_id"), nullable=False),
+    Column("debtor_iban", String(34), nullable=False),
+    Column("amount", Integer, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("creditor_iban", String(34), nullable=False),
+    Column("creditor_name", String(70), nullable=False),
+    Column("end_to_end_id", String(35), nullable=False),
+    Column("remittance", String(140), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=True),
+    Column("frequency", String(16), nullable=False),
+    Column("day_of_execution", Integer, nullable=True),
+    Column("execution_rule", String(10), nullable=True),
+    Column("status", String(4), nullable=False, index=True),
+    Column("reject_reason", String(4), nullable=True),
+    Column("executions", Integer, nullable=False),
+    Column("last_execution", Date, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

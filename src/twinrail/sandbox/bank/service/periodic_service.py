@@ -1,0 +1,296 @@
+"""Periodic payments (standing orders): one method per Berlin Group operation on
+/v1/periodic-payments/{product}, each owning its transaction, and the executions that run in
+sandbox time (lazily, like settlement: whoever looks sees every execution whose day has come).
+
+The PSU authorises a standing order, and its cancellation, with the embedded SCA.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
+
+from twinrail.sandbox.bank.domain.accounts import BookingStatus, Transaction
+from twinrail.sandbox.bank.domain.authorisation import (
+    SCA_TIMEOUT,
+    Authorisation,
+    ScaApproach,
+    ScaStatus,
+    StepOutcome,
+    abandon_if_stale,
+)
+from twinrail.sandbox.bank.domain.errors import ProductInvalid, ResourceUnknown, StatusInvalid
+from twinrail.sandbox.bank.domain.payments import (
+    RejectReason,
+    TransactionStatus,
+    payment_product,
+)
+from twinrail.sandbox.bank.domain.periodic import PeriodicPayment, parse_periodic_request
+from twinrail.sandbox.bank.domain.validation import require_object
+from twinrail.sandbox.bank.service.bank_service import BankService
+from twinrail.sandbox.bank.service.payment_service import (
+    PAYABLE_ACCOUNT_TYPES,
+    available_balance,
+    creditor_iban_exists,
+)
+from twinrail.sandbox.bank.service.sca_steps import embedded_sca_step
+from twinrail.sandbox.bank.store.bank_store import BankStore
+from twinrail.sandbox.bank.store.periodic_store import PeriodicStore
+
+__all__ = ["PeriodicPaymentService", "PeriodicAuthKind", "ORDER", "ORDER_CANCELLATION"]
+
+PeriodicAuthKind = Literal["periodic-payment", "periodic-payment-cancellation"]
+ORDER: PeriodicAuthKind = "periodic-payment"
+ORDER_CANCELLATION: PeriodicAuthKind = "periodic-payment-cancellation"
+
+
+class PeriodicPaymentService:
+    """Standing orders of the bank behind `bank`, on its database and clock."""
+
+    def __init__(self, bank: BankService) -> None:
+        self.engine = bank.engine
+        self.clock = bank.clock
+
+    @contextmanager
+    def _tx(self) -> Iterator[tuple[BankStore, PeriodicStore]]:
+        with self.engine.connect() as conn, conn.begin():
+            yield BankStore(conn), PeriodicStore(conn)
+
+    # -- the standing order ----------------------------------------------------------------
+    def initiate(self, tpp_id: str, product: str, body: Any) -> PeriodicPayment:
+        """POST /v1/periodic-payments/{product}: RCVD, or RJCT when it can never execute."""
+        now = self.clock()
+        request, schedule = parse_periodic_request(body, payment_product(product), now.date())
+        reason = None
+        if request.currency != "EUR":
+            reason = RejectReason.CURRENCY_NOT_ALLOWED
+        elif not creditor_iban_exists(request.creditor_iban):
+            reason = RejectReason.INVALID_CREDITOR_ACCOUNT
+        with self._tx() as (bank, store):
+            debtor = bank.account_by_iban(request.debtor_iban)
+            if debtor is None:
+                raise ResourceUnknown("the debtor account is not held at this bank")
+            if debtor.cash_account_type not in PAYABLE_ACCOUNT_TYPES:
+                raise ProductInvalid(f"{product} cannot be made from this account")
+            order = PeriodicPayment(
+                payment_id=f"spo-{uuid.uuid4().hex}", tpp_id=tpp_id, request=request,
+                schedule=schedule, debtor_account_id=debtor.resource_id,
+                status=TransactionStatus.RJCT if reason else TransactionStatus.RCVD,
+                reject_reason=reason, created_at=now, updated_at=now,
+            )  # fmt: skip
+            store.add(order)
+        return order
+
+    def _own(
+        self, store: PeriodicStore, tpp_id: str, product: str, payment_id: str
+    ) -> PeriodicPayment:
+        order = store.get(payment_id)
+        if order is None or order.tpp_id != tpp_id or order.request.product != product:
+            raise ResourceUnknown("no such periodic payment for this TPP", location="path")
+        return order
+
+    def _current(
+        self, bank: BankStore, store: PeriodicStore, tpp_id: str, product: str, payment_id: str
+    ) -> PeriodicPayment:
+        """The order as of now: left without a completed SCA beyond the timeout, it is RJCT."""
+        order = self._own(store, tpp_id, product, payment_id)
+        if order.status is not TransactionStatus.RCVD:
+            return order
+        now = self.clock()
+        in_progress = False
+        for auth in bank.authorisations_of(ORDER, payment_id):
+            stale = abandon_if_stale(auth, now)
+            if stale is not None:
+                bank.save_authorisation(stale)
+            in_progress = in_progress or (stale is None and not auth.sca_status.is_final)
+        if in_progress or now - order.created_at <= SCA_TIMEOUT:
+            return order
+        lapsed = order.reject(RejectReason.SCA_FAILED, now)
+        store.save(lapsed)
+        return lapsed
+
+    def payment(self, tpp_id: str, product: str, payment_id: str) -> PeriodicPayment:
+        """GET /v1/periodic-payments/{product}/{id} and .../status, executions included."""
+        payment_product(product)
+        self.execute_due()
+        with self._tx() as (bank, store):
+            return self._current(bank, store, tpp_id, product, payment_id)
+
+    def cancel(self, tpp_id: str, product: str, payment_id: str) -> PeriodicPayment:
+        """DELETE: an order not yet authorised is cancelled at once; a running one (ACTC) is
+        returned unchanged, to be stopped through a cancellation authorisation."""
+        payment_product(product)
+        self.execute_due()
+        now = self.clock()
+        with self._tx() as (bank, store):
+            order = self._current(bank, store, tpp_id, product, payment_id)
+            if order.status is TransactionStatus.ACTC:
+                return order
+            if order.status is not TransactionStatus.RCVD:
+                raise StatusInvalid(f"a {order.status.value} periodic payment cannot be cancelled")
+            cancelled = order.cancel(now)
+            store.save(cancelled)
+        return cancelled
+
+    # -- executions in sandbox time ----------------------------------------------------------
+    def execute_due(self) -> int:
+        """Execute every running order whose execution days have come; the number executed."""
+        now = self.clock()
+        today = now.date()
+        count = 0
+        with self._tx() as (bank, store):
+            for order in store.running():
+                for day in order.due(today):
+                    self._debit(bank, order, day)
+                    order = order.executed(day, today, now)
+                    count += 1
+                store.save(order)
+        return count
+
+    def _debit(self, bank: BankStore, order: PeriodicPayment, day: dt.date) -> None:
+        account = bank.account(order.debtor_account_id)
+        assert account is not None
+        request = order.request
+        history = bank.transactions_of(account.resource_id)
+        if available_balance(account, history, day) < request.amount:
+            return  # this execution is skipped for lack of funds; the order runs on
+        number = order.executions + 1
+        reference = (request.end_to_end_id or order.payment_id)[:35]
+        entry = Transaction(
+            transaction_id=f"{account.resource_id}-{order.payment_id[4:16]}-{number:04d}",
+            account_id=account.resource_id, status=BookingStatus.BOOKED, booking_date=day,
+            value_date=day, amount=-request.amount, counterparty_name=request.creditor_name,
+            counterparty_iban=request.creditor_iban, remittance=request.remittance,
+            entry_reference=reference,
+        )  # fmt: skip
+        entries = [entry]
+        creditor = bank.account_by_iban(request.creditor_iban)
+        if creditor is not None:
+            entries.append(
+                Transaction(
+                    transaction_id=f"{creditor.resource_id}-{order.payment_id[4:16]}-{number:04d}",
+                    account_id=creditor.resource_id, status=BookingStatus.BOOKED,
+                    booking_date=day, value_date=day, amount=request.amount,
+                    counterparty_name=account.owner_name, counterparty_iban=account.iban,
+                    remittance=request.remittance, entry_reference=reference,
+                )
+            )  # fmt: skip
+        bank.add_transactions(entries)
+
+    # -- authorisations (embedded SCA) -------------------------------------------------------
+    def start_authorisation(
+        self, tpp_id: str, product: str, payment_id: str, psu_id: str | None, body: Any,
+        kind: PeriodicAuthKind = ORDER,
+    ) -> Authorisation:  # fmt: skip
+        """POST .../authorisations (or cancellation-authorisations), optionally with the
+        PSU's password already."""
+        payment_product(product)
+        self.execute_due()
+        now = self.clock()
+        with self._tx() as (bank, store):
+            order = self._current(bank, store, tpp_id, product, payment_id)
+            wanted = TransactionStatus.RCVD if kind == ORDER else TransactionStatus.ACTC
+            if order.status is not wanted:
+                raise StatusInvalid(f"a {order.status.value} periodic payment has no such step")
+            if any(
+                not a.sca_status.is_final and abandon_if_stale(a, now) is None
+                for a in bank.authorisations_of(kind, payment_id)
+            ):
+                raise StatusInvalid("an authorisation of this periodic payment is under way")
+            auth = Authorisation(
+                authorisation_id=f"auth-{uuid.uuid4().hex}", resource_type=kind,
+                resource_id=payment_id, tpp_id=tpp_id, sca_status=ScaStatus.RECEIVED,
+                sca_approach=ScaApproach.EMBEDDED, psu_id=psu_id, failed_attempts=0,
+                created_at=now, updated_at=now,
+            )  # fmt: skip
+            bank.add_authorisation(auth)
+        if body:
+            return self.update_authorisation(
+                tpp_id, product, payment_id, auth.authorisation_id, psu_id, body, kind
+            )
+        return auth
+
+    def update_authorisation(
+        self, tpp_id: str, product: str, payment_id: str, authorisation_id: str,
+        psu_id: str | None, body: Any, kind: PeriodicAuthKind = ORDER,
+    ) -> Authorisation:  # fmt: skip
+        """PUT .../authorisations/{id}: password, then OTP; finalising starts (or stops) the
+        standing order."""
+        payment_product(product)
+        now = self.clock()
+        data = require_object(body, "body")
+        with self._tx() as (bank, store):
+            order = self._own(store, tpp_id, product, payment_id)
+            auth = self._own_authorisation(bank, order, authorisation_id, kind)
+            stale = abandon_if_stale(auth, now)
+            if stale is not None:
+                outcome = StepOutcome(stale, StatusInvalid("the SCA timed out", location="path"))
+            else:
+                outcome = embedded_sca_step(bank, auth, data, psu_id, now)
+            late = self._record_step(bank, store, order, outcome.authorisation, now)
+        # Raised after the commit: a failed step still counts (attempts, timeout, rejection).
+        rejection = outcome.rejection or late
+        if rejection is not None:
+            raise rejection
+        return outcome.authorisation
+
+    def _record_step(
+        self, bank: BankStore, store: PeriodicStore, order: PeriodicPayment,
+        auth: Authorisation, now: dt.datetime,
+    ) -> StatusInvalid | None:  # fmt: skip
+        bank.save_authorisation(auth)
+        account = bank.account(order.debtor_account_id)
+        holder = account.psu_id if account else None
+        if auth.resource_type == ORDER_CANCELLATION:
+            if auth.sca_status is not ScaStatus.FINALISED:
+                return None
+            if auth.psu_id != holder:
+                return StatusInvalid("only the account holder can stop this standing order")
+            if order.status is not TransactionStatus.ACTC:
+                return StatusInvalid(f"the periodic payment is {order.status.value}")
+            store.save(order.cancel(now))
+            return None
+        if order.status is not TransactionStatus.RCVD:
+            return None
+        if auth.sca_status is ScaStatus.FAILED:
+            store.save(order.reject(RejectReason.SCA_FAILED, now))
+        elif auth.sca_status is ScaStatus.FINALISED:
+            accepted = order.accept(now) if auth.psu_id == holder else None
+            store.save(accepted or order.reject(RejectReason.NOT_ACCOUNT_HOLDER, now))
+        return None
+
+    def _own_authorisation(
+        self, bank: BankStore, order: PeriodicPayment, authorisation_id: str, kind: str
+    ) -> Authorisation:
+        auth = bank.authorisation(authorisation_id)
+        if auth is None or auth.resource_type != kind or auth.resource_id != order.payment_id:
+            raise ResourceUnknown("no such authorisation of this periodic payment", location="path")
+        return auth
+
+    def authorisations(
+        self, tpp_id: str, product: str, payment_id: str, kind: PeriodicAuthKind = ORDER
+    ) -> list[Authorisation]:
+        """GET .../authorisations (or cancellation-authorisations)."""
+        payment_product(product)
+        with self._tx() as (bank, store):
+            self._own(store, tpp_id, product, payment_id)
+            return bank.authorisations_of(kind, payment_id)
+
+    def authorisation(
+        self, tpp_id: str, product: str, payment_id: str, authorisation_id: str,
+        kind: PeriodicAuthKind = ORDER,
+    ) -> Authorisation:  # fmt: skip
+        """GET .../authorisations/{id}: its scaStatus (an abandoned SCA reads as failed)."""
+        payment_product(product)
+        now = self.clock()
+        with self._tx() as (bank, store):
+            order = self._own(store, tpp_id, product, payment_id)
+            auth = self._own_authorisation(bank, order, authorisation_id, kind)
+            stale = abandon_if_stale(auth, now)
+            if stale is None:
+                return auth
+            self._record_step(bank, store, order, stale, now)
+            return stale
