@@ -162,3 +162,122 @@ def _top_up_on_dev_chain(client: Any, address: str) -> None:
     version = str(client.request("web3_clientVersion", []))
     if "anvil" in version.lower() and client.balance(address) == 0:
         client.request("anvil_setBalance", [address, hex(DEV_TOP_UP_WEI)])
+
+
+@app.command("withdraw")
+@crypto_errors
+def withdraw(
+    account: str = typer.Option(..., help="The customer's ledger account paying out."),
+    to: str = typer.Option(..., help="Destination address (EIP-55 checksummed)."),
+    amount: str = typer.Option(..., help="Amount in whole units, e.g. 1.5 (asset decimals)."),
+    asset: str = typer.Option("ETH", help="ETH or a listed token symbol."),
+    chain_id: int = typer.Option(None, help="Configured chain id (default: the first)."),
+    withdrawal_id: str = typer.Option(None, "--id", help="Idempotency id (default: random)."),
+    wait: float = typer.Option(0.0, help="Drive it here for up to N seconds (0: the worker)."),
+    json_out: bool = JsonOption,
+) -> None:
+    """Hold the funds and queue a withdrawal; `twinrail worker` (or --wait) pays it out."""
+    import time
+    import uuid
+
+    from twinrail.bootstrap import bootstrap
+    from twinrail.crypto.domain.withdrawals import WithdrawalRequest, to_base_units
+    from twinrail.crypto.service.withdrawals import WithdrawalService
+    from twinrail.ledger.domain.errors import LedgerRejection
+
+    settings = CryptoSettings()
+    registry = settings.registry()
+    chain = registry.get(chain_id) if chain_id else settings.default_chain()
+    is_native = asset.strip().lower() == chain.native.symbol.lower()
+    decimals = chain.native.decimals if is_native else chain.token(asset).decimals
+    platform = bootstrap()
+    ledger = platform.ledger.acting_as("cli")
+    service = WithdrawalService(platform.engine, ledger, registry, actor="cli")
+    request = WithdrawalRequest(
+        withdrawal_id or f"cli-{uuid.uuid4().hex}",
+        account,
+        chain.chain_id,
+        asset,
+        to_base_units(amount, decimals),
+        to,
+    )
+    try:
+        withdrawal = service.request(request)
+    except LedgerRejection as exc:  # e.g. more than the account has available
+        err_console.print(f"[bold red]error[/] [dim]{exc.code}[/]: {exc.message}")
+        raise typer.Exit(1) from None
+    if wait > 0:
+        withdrawal = _drive(
+            platform, settings, chain.chain_id, withdrawal.id, time.monotonic() + wait
+        )
+    result = _withdrawal_json(withdrawal)
+    if json_out:
+        print_json(result)
+        return
+    console.print(
+        f"withdrawal {withdrawal.id}: {withdrawal.status.value} ({withdrawal.reason})"
+        + (f" tx {withdrawal.tx_hash}" if withdrawal.tx_hash else "")
+    )
+
+
+@app.command("withdrawals")
+def list_withdrawals(
+    chain_id: int = typer.Option(None, help="Only this chain."),
+    status: str = typer.Option(None, help="Only this status (held, signed, ..., final)."),
+    limit: int = typer.Option(50, help="How many, newest first."),
+    json_out: bool = JsonOption,
+) -> None:
+    """Recent withdrawals and where each one is."""
+    from twinrail.bootstrap import bootstrap
+    from twinrail.crypto.service.withdrawals import WithdrawalService
+
+    platform = bootstrap()
+    service = WithdrawalService(platform.engine, platform.ledger, CryptoSettings().registry())
+    found = service.recent(chain_id=chain_id, status=status, limit=limit)
+    if json_out:
+        print_json([_withdrawal_json(w) for w in found])
+        return
+    for w in found:
+        console.print(
+            f"{w.id} chain={w.chain_id} {w.amount} {w.asset} → {w.to_address} "
+            f"{w.status.value} nonce={w.nonce} tx={w.tx_hash or '-'} {w.reason}"
+        )
+
+
+def _drive(platform: Any, settings: CryptoSettings, chain_id: int, wid: str, until: float) -> Any:
+    import time
+
+    from twinrail.crypto.wiring import open_key_store
+    from twinrail.crypto.withdrawal_workers import build_withdrawal_processor
+
+    config = settings.chain_config(chain_id)
+    assert config is not None
+    keys = open_key_store(settings)
+    try:
+        processor = build_withdrawal_processor(
+            platform.engine, platform.ledger, settings, config, keys
+        )
+        while True:
+            processor.run_once()
+            current = processor.withdrawal(wid)
+            if current is None or current.is_terminal or time.monotonic() > until:
+                return current
+            time.sleep(0.2)
+    finally:
+        keys.close()
+
+
+def _withdrawal_json(w: Any) -> dict[str, Any]:
+    return {
+        "id": w.id,
+        "account_id": w.account_id,
+        "chain_id": w.chain_id,
+        "asset": w.asset,
+        "amount": str(w.amount),
+        "to_address": w.to_address,
+        "status": w.status.value,
+        "reason": w.reason,
+        "nonce": w.nonce,
+        "tx_hash": w.tx_hash,
+        "fee": str(w.fee) if w.fee is not None else None,
+    }

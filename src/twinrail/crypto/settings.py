@@ -50,6 +50,11 @@ class ChainConfig(BaseModel):
     base_fee_headroom_percent: int = Field(default=200, ge=100)
     max_fee_per_gas_cap_wei: int | None = Field(default=None, gt=0)
     max_fee_cap_wei: int | None = Field(default=None, gt=0)
+    sweep_thresholds: dict[str, int] = Field(
+        default_factory=dict,
+        description="Token symbol -> minor units: deposit balances from there on are swept.",
+    )
+    sweep_gas_headroom_percent: int = Field(default=150, ge=100)
 
     def fee_policy(self) -> FeePolicy:
         """How the fee estimator prices and caps transactions on this chain."""
@@ -106,10 +111,20 @@ class CryptoSettings(BaseSettings):
     hsm_token_label: str = "twinrail"
     hsm_pin: SecretStr = SecretStr("twinrail-user-pin")
     hsm_so_pin: SecretStr = SecretStr("twinrail-so-pin")
+    withdrawal_stuck_after_s: float = Field(
+        default=120.0, gt=0, description="A withdrawal not mined this long is replaced."
+    )
+    withdrawal_interval_s: float = Field(default=1.0, gt=0, description="Withdrawal loop pace.")
+    sweep_interval_s: float = Field(default=60.0, gt=0, description="Sweep loop pace.")
+    charge_expiry_interval_s: float = Field(default=5.0, gt=0, description="Charge expiry pace.")
 
     def registry(self) -> ChainRegistry:
         """The configured chains as a domain registry."""
         return ChainRegistry(c.to_domain() for c in self.chains)
+
+    def chain_config(self, chain_id: int) -> ChainConfig | None:
+        """The configuration of `chain_id` (fee caps and all), if configured."""
+        return next((c for c in self.chains if c.chain_id == chain_id), None)
 
     def default_chain(self) -> Chain:
         """The first configured chain: the one `twinrail chain up` starts locally."""

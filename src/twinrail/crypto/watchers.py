@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from twinrail.crypto.service.deposit_books import AccountResolver, customer_account_is_owner
+from twinrail.crypto.service.charges import ChargeAccounts, ChargeBook
+from twinrail.crypto.service.deposit_books import AccountResolver, LedgerChart
 from twinrail.crypto.service.deposit_watcher import DepositWatcher
 from twinrail.crypto.settings import CryptoSettings
 from twinrail.crypto.wiring import open_chain_client
@@ -30,10 +31,23 @@ def build_deposit_watchers(
     ledger: LedgerService,
     settings: CryptoSettings,
     *,
-    account_for: AccountResolver = customer_account_is_owner,
+    account_for: AccountResolver | None = None,
 ) -> list[DepositWatcher]:
-    """A watcher per configured chain, each with the chain's own JSON-RPC client."""
+    """A watcher per configured chain, each with the chain's own JSON-RPC client.
+
+    Payments to charge addresses credit the charge's merchant account and move the charge
+    (`ChargeBook` runs in the watcher's transaction); every other deposit address is resolved
+    by `account_for`, by default the multi-asset `LedgerChart`.
+    """
+    resolver = ChargeAccounts(engine, account_for or LedgerChart(ledger))
     return [
-        DepositWatcher(engine, ledger, chain, open_chain_client(chain), account_for=account_for)
+        DepositWatcher(
+            engine,
+            ledger,
+            chain,
+            open_chain_client(chain),
+            account_for=resolver,
+            hooks=(ChargeBook(),),
+        )
         for chain in settings.registry()
     ]

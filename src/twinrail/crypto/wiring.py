@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from twinrail.crypto.domain.chains import Chain
 from twinrail.crypto.service.ports import ChainClient, KeyStore
 from twinrail.crypto.settings import CryptoSettings
 
-__all__ = ["open_key_store", "open_chain_client"]
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from twinrail.crypto.adapters.withdrawal_rail import WithdrawalRail
+    from twinrail.ledger.service.ledger_service import LedgerService
+
+__all__ = ["open_key_store", "open_chain_client", "build_withdrawal_rail"]
 
 
 def open_key_store(settings: CryptoSettings) -> KeyStore:
@@ -36,3 +44,13 @@ def open_chain_client(chain: Chain) -> ChainClient:
     from twinrail.crypto.adapters.evm_rpc import Web3ChainClient
 
     return Web3ChainClient(chain.rpc_url, timeout_s=chain.rpc_timeout_s)
+
+
+def build_withdrawal_rail(
+    engine: Engine, ledger: LedgerService, settings: CryptoSettings
+) -> WithdrawalRail:
+    """The pipeline's rail for `crypto_withdrawal` orders over the configured chains."""
+    from twinrail.crypto.adapters.withdrawal_rail import WithdrawalRail
+    from twinrail.crypto.service.withdrawals import WithdrawalService
+
+    return WithdrawalRail(WithdrawalService(engine, ledger, settings.registry()))

@@ -118,6 +118,8 @@ class IgnoredCounts:
     unknown_address: int = 0  # to an address we hold no key for
     unlisted_token: int = 0  # to one of ours, in a token the chain does not list
     failed_transaction: int = 0  # a native transfer whose transaction reverted
+    no_account: int = 0  # the owner has no ledger account in that asset
+    internal_transfer: int = 0  # our own sweep gas top-up (hot wallet to deposit address)
 
 
 def _digest(chain_id: int, tx_hash: str, log_index: int, incarnation: int) -> str:

@@ -4,6 +4,8 @@ CryptoError
 ├── CryptoRejection              the request breaks a rule; nothing was sent or signed
 │   ├── UnknownChain             no chain with that id is configured
 │   ├── UnknownToken             the chain lists no token with that symbol or address
+│   ├── InvalidAmount            not a positive amount, or more decimals than the asset has
+│   ├── UnknownCharge            no payment request (charge) with that id
 │   ├── InvalidAddress           not a 20-byte hex address, or a mixed-case one whose checksum fails
 │   ├── UnknownKey               the key store holds no key for that address
 │   ├── InvalidSignature         a signature that does not recover to the expected address
@@ -28,6 +30,8 @@ __all__ = [
     "CryptoRejection",
     "UnknownChain",
     "UnknownToken",
+    "InvalidAmount",
+    "UnknownCharge",
     "InvalidAddress",
     "UnknownKey",
     "InvalidSignature",
@@ -66,6 +70,18 @@ class UnknownToken(CryptoRejection):
     """Raised when a chain lists no token with the given symbol or contract address."""
 
     code = "crypto.unknown_token"
+
+
+class InvalidAmount(CryptoRejection):
+    """Raised for a zero, negative or malformed amount, or one finer than the asset's decimals."""
+
+    code = "crypto.invalid_amount"
+
+
+class UnknownCharge(CryptoRejection):
+    """Raised when no charge (payment request) has the id asked for."""
+
+    code = "crypto.unknown_charge"
 
 
 class InvalidAddress(CryptoRejection):

@@ -21,6 +21,8 @@ __all__ = [
     "DeployedToken",
     "StableTokenService",
     "TransactionSender",
+    "WithdrawalProcessor",
+    "WithdrawalService",
 ]
 
 _HOME = {
@@ -35,6 +37,8 @@ _HOME = {
     "DeployedToken": "token",
     "StableTokenService": "token",
     "TransactionSender": "transfers",
+    "WithdrawalProcessor": "withdrawal_processor",
+    "WithdrawalService": "withdrawals",
 }
 
 

@@ -59,7 +59,16 @@ class JsonRpcBlockReader:
     def header(self, number: int) -> BlockHeader | None:
         """The header of block `number` on the node's current chain (None past the head)."""
         raw = self._chain.request("eth_getBlockByNumber", [hex(number), False])
-        return None if raw is None else _header(raw)
+        if raw is None:
+            return None
+        header = _header(raw)
+        if header.number != number:
+            raise NodeError(
+                "node answered another block than the one asked for",
+                asked=number,
+                answered=header.number,
+            )
+        return header
 
     def tagged_height(self, tag: str) -> int | None:
         """The number of the `finalized`/`safe` block, or None where the node does not know it."""
@@ -79,6 +88,12 @@ class JsonRpcBlockReader:
             if raw is None:
                 raise ChainReorganised("block vanished while reading", block=number)
             header = _header(raw)
+            if header.number != number:  # a broken or lying endpoint: never record it
+                raise NodeError(
+                    "node answered another block than the one asked for",
+                    asked=number,
+                    answered=header.number,
+                )
             if headers and header.parent_hash != headers[-1].hash:
                 raise ChainReorganised("blocks of two forks in one read", block=number)
             headers.append(header)

@@ -30,6 +30,13 @@ are forgotten and the checkpoint rewinds to it, in the same transaction, so the 
 next; a transaction re-mined there becomes the deposit's next incarnation. Nothing trusts the
 node's `removed` flag on logs.
 
+Hooks. Steps that must follow deposits (payment requests, see `service.charges`) run as
+`DepositHook`s inside the same unit of work that records, credits, drops or reverses them, so
+their writes and events commit or roll back with the watcher's. Payments whose owner has no
+ledger account in their asset (`account_for` answers None) are not recorded and are counted in
+`ignored.no_account`; native transfers that are our own sweep gas top-ups (hot wallet to deposit
+address) are counted in `ignored.internal_transfer` and never credited.
+
 Checkpoint. Headers, deposits and checkpoint commit together; a kill -9 at any point leaves
 either the range fully recorded or not at all, and credits are idempotent: nothing is credited
 twice, nothing is skipped. Run one watcher per chain at a time (`run_forever(lease=...)`).
@@ -39,8 +46,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
@@ -65,16 +73,28 @@ from twinrail.crypto.service.deposit_books import (
     customer_account_is_owner,
 )
 from twinrail.crypto.service.ports import ChainClient
-from twinrail.crypto.store import custody_store, deposit_store
+from twinrail.crypto.store import custody_store, deposit_store, sweep_store
 from twinrail.ledger.domain.errors import LedgerError
 from twinrail.ledger.service.ledger_service import LedgerService
 from twinrail.platform.clock import Clock, utc_now
 from twinrail.platform.lease import Lease
 from twinrail.platform.uow import UnitOfWork
 
-__all__ = ["DepositWatcher", "WatcherStats"]
+__all__ = ["DepositWatcher", "DepositHook", "WatcherStats"]
 
 log = logging.getLogger("twinrail.crypto.watcher")
+
+
+class DepositHook(Protocol):
+    """A step run inside the watcher's own transaction whenever deposits change state.
+
+    Called after deposits were recorded, credited, dropped or reversed, on the same unit of work
+    (before commit), so whatever the hook writes and publishes commits atomically with them.
+    """
+
+    def deposits_changed(self, uow: UnitOfWork, chain: Chain, changed: Sequence[Deposit]) -> None:
+        """React to `changed` (their new status is already written on `uow.connection`)."""
+        ...
 
 
 @dataclass(slots=True)
@@ -106,6 +126,7 @@ class DepositWatcher:
         max_blocks_per_pass: int = 1000,
         keep_blocks: int = 256,
         clock: Clock = utc_now,
+        hooks: Sequence[DepositHook] = (),
     ) -> None:
         if keep_blocks <= chain.confirmations:
             raise ValueError("keep_blocks must exceed the chain's confirmations")
@@ -122,6 +143,8 @@ class DepositWatcher:
         self._keep = keep_blocks
         self._clock = clock
         self._tokens: dict[str, Token] = {t.address: t for t in chain.tokens}
+        self._hooks = tuple(hooks)
+        self._hot_wallets: set[str] = set()
 
     # the loop
 
@@ -209,16 +232,27 @@ class DepositWatcher:
     def _our_addresses(self) -> dict[str, str]:
         with UnitOfWork(self._engine) as uow:
             found = custody_store.list_addresses(uow.connection, AddressPurpose.DEPOSIT)
+            hot = custody_store.list_addresses(uow.connection, AddressPurpose.HOT)
+        self._hot_wallets = {a.address for a in hot}
         return {a.address: a.owner_ref for a in found}
+
+    def _changed(self, uow: UnitOfWork, changed: Sequence[Deposit]) -> None:
+        if changed:
+            for hook in self._hooks:
+                hook.deposits_changed(uow, self.chain, changed)
 
     def _deposits_in(self, blocks: Iterable[ObservedBlock], ours: dict[str, str]) -> list[Deposit]:
         now = self._clock()
         found = []
+        top_ups = self._gas_top_ups(blocks)
         for block in blocks:
             for p in block.payments:
                 owner = ours.get(p.receiver)
                 if owner is None:
                     self.ignored.unknown_address += 1
+                    continue
+                if p.tx_hash in top_ups:  # ours to ours: gas for a sweep, not a deposit
+                    self.ignored.internal_transfer += 1
                     continue
                 if p.token is None:
                     asset, token_address = self.chain.native.symbol, None
@@ -229,6 +263,9 @@ class DepositWatcher:
                     asset, token_address = self._tokens[p.token].symbol, p.token
                 else:
                     self.ignored.unlisted_token += 1
+                    continue
+                if self._books.account_for(owner, asset) is None:
+                    self.ignored.no_account += 1
                     continue
                 found.append(
                     Deposit(
@@ -250,6 +287,19 @@ class DepositWatcher:
                 )
         return found
 
+    def _gas_top_ups(self, blocks: Iterable[ObservedBlock]) -> set[str]:
+        """Native transfers in `blocks` that are our own sweep gas top-ups (by tx hash)."""
+        candidates = [
+            p.tx_hash
+            for b in blocks
+            for p in b.payments
+            if p.token is None and p.sender in self._hot_wallets
+        ]
+        if not candidates:
+            return set()
+        with UnitOfWork(self._engine) as uow:
+            return sweep_store.gas_top_up_hashes(uow.connection, self.chain.chain_id, candidates)
+
     def _succeeded(self, tx_hash: str) -> bool:
         receipt = self._client.receipt(tx_hash)
         return receipt is not None and receipt.status == 1
@@ -265,6 +315,7 @@ class DepositWatcher:
             )
             deposit_store.set_next_block(conn, chain_id, next_block, self._clock())
             deposit_store.prune_headers_below(conn, chain_id, next_block - self._keep)
+            self._changed(uow, found)
             uow.commit()
 
     # reorgs
@@ -291,6 +342,7 @@ class DepositWatcher:
             deposit_store.forget_headers_above(conn, chain_id, ancestor)
             deposit_store.set_next_block(conn, chain_id, ancestor + 1, now)
             uow.publish(DepositReversed(d, d.reversal_id, depth) for d in credited)
+            self._changed(uow, [*credited, *dropped])
             uow.audit(
                 "crypto.chain_reorg",
                 f"chain:{chain_id}",
@@ -350,6 +402,7 @@ class DepositWatcher:
             )
             deposit_store.set_status(uow.connection, waiting, DepositStatus.CONFIRMING, now)
             uow.publish(DepositCredited(d, d.credit_id) for d in credited)
+            self._changed(uow, credited)
             uow.commit()
         self.stats.deposits_credited += len(credited)
         self.stats.credit_rejections += len(rejected)

@@ -26,6 +26,9 @@ __all__ = [
     "deposits",
     "watched_blocks",
     "watcher_checkpoints",
+    "charges",
+    "sweeps",
+    "withdrawals",
 ]
 
 addresses = Table(
@@ -137,4 +140,84 @@ watcher_checkpoints = Table(
     Column("chain_id", BigInteger, primary_key=True),
     Column("next_block", BigInteger, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+charges = Table(
+    "crypto_charges",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("chain_id", BigInteger, nullable=False),
+    Column("asset", String(16), nullable=False),
+    Column("token", String(42), nullable=True),
+    Column("amount", Amount, nullable=False),
+    Column("address", String(42), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("paid", Amount, nullable=False),
+    Column("reference", String(128), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    # a fresh address per charge: payments to it belong to this charge only
+    UniqueConstraint("address", name="uq_crypto_charges_address"),
+    CheckConstraint(
+        "status IN ('new', 'pending', 'completed', 'expired', 'underpaid', 'overpaid', 'delayed')",
+        name="status_known",
+    ),
+    Index("ix_crypto_charges_status_expires", "status", "expires_at"),
+)
+
+sweeps = Table(
+    "crypto_sweeps",
+    metadata,
+    Column("id", String(64), primary_key=True),  # deterministic: chain, address, token, round
+    Column("chain_id", BigInteger, nullable=False),
+    Column("address", String(42), nullable=False),
+    Column("token", String(42), nullable=False),
+    Column("asset", String(16), nullable=False),
+    Column("amount", Amount, nullable=False),
+    Column("hot_wallet", String(42), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("top_up_wei", Amount, nullable=False),
+    Column("top_up_tx", String(66), nullable=True),
+    Column("sweep_tx", String(66), nullable=True),
+    Column("fee_wei", Amount, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("status IN ('topping_up', 'sweeping', 'done', 'failed')", name="status_known"),
+    Index("ix_crypto_sweeps_open", "chain_id", "status"),
+)
+
+withdrawals = Table(
+    "crypto_withdrawals",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("account_id", String(128), nullable=False),  # the customer's ledger account
+    Column("chain_id", BigInteger, nullable=False),
+    Column("asset", String(16), nullable=False),
+    Column("token", String(42), nullable=True),  # NULL: the native asset
+    Column("amount", Amount, nullable=False),
+    Column("to_address", String(42), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("hold_id", String(160), nullable=False),
+    Column("reference", String(140), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("hot_address", String(42), nullable=True),
+    Column("nonce", BigInteger, nullable=True),
+    Column("tx_hash", String(66), nullable=True),
+    Column("block_number", BigInteger, nullable=True),
+    Column("block_hash", String(66), nullable=True),
+    Column("gas_used", BigInteger, nullable=True),
+    Column("effective_gas_price", Amount, nullable=True),
+    Column("fee", Amount, nullable=True),
+    Column("version", Integer, nullable=False),  # optimistic concurrency between workers
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint(
+        "status IN ('held', 'signed', 'broadcast', 'mined', 'final', 'reverted', 'refused',"
+        " 'failed')",
+        name="status_known",
+    ),
+    Index("ix_crypto_withdrawals_chain_status", "chain_id", "status"),
 )
