@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from twinrail.api.domain import errors as api
+from twinrail.compliance.domain import errors as compliance
 from twinrail.ledger.domain import errors as ledger
 from twinrail.notify.domain import errors as notify
 from twinrail.pipeline.domain import errors as pipeline
@@ -94,6 +95,14 @@ ERROR_STATUS: dict[type[Exception], tuple[int, str]] = {
     notify.EndpointDisabled: (409, "Webhook endpoint disabled"),
     notify.InvalidReplay: (422, "Invalid replay"),
     notify.NotifyFault: (503, "Service unavailable"),
+    compliance.ComplianceError: (400, "Compliance error"),
+    compliance.ComplianceRejection: (422, "Rejected by compliance"),
+    compliance.CallbackSignatureInvalid: (401, "Invalid callback signature"),
+    compliance.UnknownVerification: (404, "Not found"),
+    compliance.UnknownCase: (404, "Not found"),
+    compliance.InvalidCaseAction: (409, "Invalid case action"),
+    compliance.FourEyesViolation: (403, "Four eyes required"),
+    compliance.ComplianceFault: (503, "Service unavailable"),
 }
 
 _HTTP_CODES = {
@@ -205,6 +214,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         ledger.LedgerError,
         pipeline.PipelineError,
         notify.NotifyError,
+        compliance.ComplianceError,
     )
     for cls in handled:
         app.add_exception_handler(cls, handle)

@@ -141,3 +141,102 @@ def screen_command(
             escape(hit.matched_name), escape(why),
         )  # fmt: skip
     console.print(table)
+
+
+# --- rules: the rule set in force, checking a candidate file, shadow-mode comparison ---------
+
+rules_app = typer.Typer(
+    help="Monitoring rules: show the rule set, check a file, compare a shadow set.",
+    no_args_is_help=True,
+)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("show")
+@_handled
+def rules_show_command(
+    path: str = typer.Option("", "--file", help="A rule-set YAML file (default: the live one)."),
+    json_output: bool = JsonOption,
+) -> None:
+    """Show a rule set: its version and every rule with kind, severity and outcome."""
+    from twinrail.compliance.rules import default_rule_set, read_rule_set
+    from twinrail.compliance.service.settings import ComplianceSettings
+
+    configured = path or ComplianceSettings().rule_set_path
+    rules = read_rule_set(configured) if configured else default_rule_set()
+    rows = [
+        {"id": r.id, "kind": type(r.params).__name__, "severity": r.severity.value,
+         "outcome": r.outcome.value, "applies_to": sorted(r.applies_to),
+         "description": r.description}
+        for r in rules.rules
+    ]  # fmt: skip
+    if json_output:
+        print_json({"version": rules.version, "rules": rows, "wallet_tags": len(rules.wallet_tags),
+                    "lists": {k: sorted(v) for k, v in rules.lists.items()}})  # fmt: skip
+        return
+    console.print(f"[bold]rule set {escape(rules.version)}[/] ({len(rows)} rules)")
+    table = Table("id", "kind", "severity", "outcome", "applies to", "description")
+    for rule in rules.rules:
+        table.add_row(
+            rule.id, type(rule.params).__name__, rule.severity.value, rule.outcome.value,
+            ", ".join(sorted(rule.applies_to)) or "all", escape(rule.description),
+        )  # fmt: skip
+    console.print(table)
+
+
+@rules_app.command("check")
+@_handled
+def rules_check_command(path: str = typer.Argument(..., help="A rule-set YAML file.")) -> None:
+    """Validate a rule-set file; every problem is listed with where it is (exit 1)."""
+    from twinrail.compliance.rules import read_rule_set
+
+    rules = read_rule_set(path)
+    console.print(f"ok: rule set {escape(rules.version)} with {len(rules.rules)} rules")
+
+
+@rules_app.command("shadow-report")
+@_handled
+def rules_shadow_report_command(
+    version: str = typer.Option("", "--version", help="Only this shadow rule-set version."),
+    differences: int = typer.Option(0, "--differences", help="Also list the N latest differing."),
+    json_output: bool = JsonOption,
+) -> None:
+    """How often a shadow rule set would have decided differently from the live one."""
+    from twinrail.compliance.adapters.pipeline_port import build_engine_compliance
+
+    engine: Engine = create_db_engine(get_settings().resolved_database_url())
+    try:
+        upgrade(engine)
+        decisions = build_engine_compliance(engine).decisions
+        report = decisions.shadow_report(version or None)
+        listed = {
+            c.rule_set_version: decisions.shadow_differences(c.rule_set_version, differences)
+            for c in report
+            if differences > 0
+        }
+    finally:
+        engine.dispose()
+    if json_output:
+        shown = {v: [e.to_dict() for e in found] for v, found in listed.items()}
+        print_json(
+            [{**c.to_dict(), "differences": shown.get(c.rule_set_version, [])} for c in report]
+        )
+        return
+    if not report:
+        console.print("no shadow evaluations recorded")
+        return
+    for c in report:
+        moves = ", ".join(f"{k}: {n}" for k, n in c.transitions.items())
+        console.print(
+            f"[bold]{escape(c.rule_set_version)}[/]: {c.differing} of {c.total} decisions would "
+            f"differ ({escape(moves)})"
+        )
+        for e in listed.get(c.rule_set_version, []):
+            console.print(f"  {e.order_id}: {e.live_outcome} → {e.outcome} ({', '.join(e.fired)})")
+
+
+# --- cases and KYC (issue 7: review cases, KYC provider) -------------------------------------
+from twinrail.cli.compliance_cases_cli import cases_app, kyc_app  # noqa: E402
+
+app.add_typer(cases_app, name="cases")
+app.add_typer(kyc_app, name="kyc")

@@ -1,8 +1,8 @@
 """RBAC: roles, the permissions each holds, and who is bound to a tenant.
 
 A `client` is a fintech's backend acting for its own customers: it is bound to its tenant and
-sees nothing else. The other roles are the platform's staff and see every tenant; `auditor` and
-`compliance_officer` only read.
+sees nothing else. The other roles are the platform's staff and see every tenant; `auditor` only
+reads, and `compliance_officer` writes only compliance work (KYC, false positives, cases).
 """
 
 from __future__ import annotations
@@ -35,9 +35,17 @@ class Permission(StrEnum):
     WEBHOOKS_READ = "webhooks:read"
     WEBHOOKS_WRITE = "webhooks:write"
     WEBHOOKS_REPLAY = "webhooks:replay"
+    # compliance (issue 7): KYC of a customer; screening, cases and lists (staff only)
+    KYC_READ = "kyc:read"
+    KYC_WRITE = "kyc:write"
+    COMPLIANCE_READ = "compliance:read"
+    COMPLIANCE_WRITE = "compliance:write"
 
 
 _READ = {Permission.CUSTOMERS_READ, Permission.ACCOUNTS_READ, Permission.PAYMENT_ORDERS_READ}
+_COMPLIANCE_READ = {Permission.KYC_READ, Permission.COMPLIANCE_READ}
+# analysts work cases and KYC; the four-eyes rules compare the acting credentials
+_COMPLIANCE_WRITE = _COMPLIANCE_READ | {Permission.KYC_WRITE, Permission.COMPLIANCE_WRITE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
@@ -51,9 +59,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.WEBHOOKS_READ,
             Permission.WEBHOOKS_REPLAY,
         }
+        | _COMPLIANCE_WRITE
     ),
     Role.OPERATOR: frozenset(
         _READ
+        | _COMPLIANCE_READ
         | {
             Permission.CLIENTS_READ,
             Permission.PAYMENT_ORDERS_CANCEL,
@@ -61,8 +71,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.WEBHOOKS_REPLAY,
         }
     ),
-    Role.COMPLIANCE_OFFICER: frozenset(_READ),
-    Role.AUDITOR: frozenset(_READ | {Permission.CLIENTS_READ, Permission.WEBHOOKS_READ}),
+    Role.COMPLIANCE_OFFICER: frozenset(_READ | _COMPLIANCE_WRITE),
+    Role.AUDITOR: frozenset(
+        _READ | _COMPLIANCE_READ | {Permission.CLIENTS_READ, Permission.WEBHOOKS_READ}
+    ),
     # Only a tenant creates customers, accounts and orders: they always belong to one.
     Role.CLIENT: frozenset(
         _READ
@@ -75,6 +87,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.WEBHOOKS_READ,
             Permission.WEBHOOKS_WRITE,
             Permission.WEBHOOKS_REPLAY,
+            Permission.KYC_READ,
+            Permission.KYC_WRITE,
         }
     ),
 }

@@ -1,9 +1,11 @@
 """The compliance engine behind the pipeline's `CompliancePort`: one synchronous call per order.
 
-The pipeline's `ScreeningRequest` carries ids, asset and amount only. Counterparty data (name,
-IBAN, BIC, wallet) reaches the engine through `counterparty_of`; by default it reads the optional
-attributes `counterparty_name`, `counterparty_iban`, `counterparty_bic`, `counterparty_wallet`
-and `counterparty_country` from the request, so the pipeline can add them without a change here.
+The pipeline's `ScreeningRequest` carries ids, asset and amount, and optionally the counterparty
+(`counterparty_name`, `counterparty_iban`, `counterparty_bic`, `counterparty_wallet`,
+`counterparty_country`), `chain_id`, `customer_country` and, for crypto withdrawals, the
+`travel_rule` payload (see `twinrail.compliance.domain.travel_rule.TravelRuleInput`). The
+counterparty is read through `counterparty_of` (default: those attributes), so a caller can
+supply it another way.
 
 Reasons go back as `"<code>: <detail>"`, code first, so the order's reason stays parseable. If the
 engine cannot decide (database down), the order goes to review — never through.
@@ -19,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from twinrail.compliance.adapters.fixed_prices import FixedPriceTable
 from twinrail.compliance.domain.decision import Counterparty, Outcome
 from twinrail.compliance.domain.errors import ComplianceFault
+from twinrail.compliance.domain.rules import RuleSet
 from twinrail.compliance.service.decision_service import DecideMovement, DecisionService
 from twinrail.compliance.service.screening_service import ScreeningService
 from twinrail.compliance.service.settings import ComplianceSettings
@@ -80,6 +83,9 @@ class EngineCompliance(CompliancePort):
             amount=request.amount,
             client_id=request.client_id,
             counterparty=self.counterparty_of(request),
+            customer_country=getattr(request, "customer_country", None),
+            chain_id=getattr(request, "chain_id", None),
+            travel_rule=getattr(request, "travel_rule", None),
         )
         try:
             recorded = self.decisions.decide(cmd)
@@ -98,11 +104,17 @@ def build_engine_compliance(
     settings: ComplianceSettings | None = None,
     screening: ScreeningService | None = None,
     clock: Clock = utc_now,
+    rules: RuleSet | None = None,
+    shadow_rules: RuleSet | None = None,
 ) -> EngineCompliance:
-    """The engine wired the standard way: settings from the env, the fixed EUR price table."""
+    """The engine wired the standard way: settings from the env, the fixed EUR price table,
+    the rule set from `rule_set_path` (default: the shipped one) and an optional shadow set."""
     settings = settings or ComplianceSettings()
     screening = screening or ScreeningService(engine, settings=settings, clock=clock)
     prices = FixedPriceTable(settings.prices_eur, settings.asset_decimals)
     return EngineCompliance(
-        DecisionService(engine, screening, prices, settings=settings, clock=clock)
-    )
+        DecisionService(
+            engine, screening, prices, settings=settings, clock=clock, rules=rules,
+            shadow_rules=shadow_rules,
+        )
+    )  # fmt: skip

@@ -61,6 +61,12 @@ class ComplianceSettings(BaseSettings):
         default_factory=lambda: {"EUR": Decimal(1), "USDC": Decimal("0.92"), "ETH": Decimal(3000)}
     )
     asset_decimals: dict[str, int] = Field(default_factory=lambda: {"EUR": 2, "USDC": 6, "ETH": 18})
+    rule_set_path: str | None = Field(
+        default=None, description="a rule-set YAML file (default: the shipped rule set)"
+    )
+    shadow_rule_set_path: str | None = Field(
+        default=None, description="a candidate rule set run in shadow mode beside the live one"
+    )
 
     def threshold_for(self, list_name: str) -> float:
         """The threshold hits on `list_name` must reach."""

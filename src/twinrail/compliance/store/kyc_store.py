@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, case, func, insert, select, text, update
 
 from twinrail.compliance.domain.kyc import KycProfile, KycStatus, Tier
-from twinrail.compliance.domain.limits import Movement
+from twinrail.compliance.domain.limits import DAY, THIRTY_DAYS, Movement
 from twinrail.compliance.store.tables import approved_movements, decisions, kyc_profiles
 
 __all__ = ["KycStore", "StoredDecision", "StaleProfile"]
@@ -118,18 +118,27 @@ class KycStore:
         if done.rowcount != 1:
             raise StaleProfile(profile.customer_id)
 
-    def movements_since(
-        self, customer_id: str, since: dt.datetime, *, excluding_order: str = ""
+    def window_usage(
+        self, customer_id: str, now: dt.datetime, *, excluding_order: str = ""
     ) -> list[Movement]:
-        """The customer's approved movements after `since` (a retried order never counts twice)."""
-        rows = self.connection.execute(
-            select(approved_movements.c.at, approved_movements.c.eur_cents)
-            .where(approved_movements.c.customer_id == customer_id)
-            .where(approved_movements.c.at > since)
-            .where(approved_movements.c.order_id != excluding_order)
-            .order_by(approved_movements.c.at)
-        )
-        return [Movement(r.at, r.eur_cents) for r in rows]
+        """The customer's approved movements as the limit windows see them, in one aggregate.
+
+        Loading every movement of 30 days would make each decision slower the more the customer
+        pays. The daily and 30-day windows can only tell apart what happened in the last day
+        from what happened earlier, so the history compresses exactly to two movements: the
+        last day's total at `now`, and the rest of the 30 days exactly one day ago (which the
+        daily window, open at its start, does not count). A retried order never counts twice.
+        """
+        m = approved_movements.c
+        in_day = case((m.at > now - DAY, m.eur_cents), else_=0)
+        day, month = self.connection.execute(
+            select(func.coalesce(func.sum(in_day), 0), func.coalesce(func.sum(m.eur_cents), 0))
+            .where(m.customer_id == customer_id)
+            .where(m.at > now - THIRTY_DAYS)
+            .where(m.at <= now)
+            .where(m.order_id != excluding_order)
+        ).one()
+        return [Movement(now, int(day)), Movement(now - DAY, int(month) - int(day))]
 
     def has_movement(self, order_id: str) -> bool:
         found = self.connection.execute(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 __all__ = ["Verdict", "Decision", "ScreeningRequest", "decide_by_limit"]
 
@@ -22,7 +24,9 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class ScreeningRequest:
-    """The facts compliance decides on; never personal data beyond ids."""
+    """The facts compliance decides on. The optional counterparty, country and travel-rule
+    fields carry the personal data screening needs; they go to compliance only, never to logs
+    or events."""
 
     order_id: str
     client_id: str
@@ -30,6 +34,14 @@ class ScreeningRequest:
     order_type: str
     asset: str
     amount: int
+    counterparty_name: str | None = None
+    counterparty_iban: str | None = None
+    counterparty_bic: str | None = None
+    counterparty_wallet: str | None = None
+    counterparty_country: str | None = None  # ISO alpha-2 or a country name
+    chain_id: int | None = None
+    customer_country: str | None = None  # ISO alpha-2 of the customer's residence
+    travel_rule: Mapping[str, Any] | None = field(default=None, hash=False)
 
 
 def decide_by_limit(request: ScreeningRequest, limit: int | None) -> Decision:
