@@ -17,8 +17,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.installed-run
 
-run: $(VENV)/.installed-run  ## the ledger walk-through on the embedded default (SQLite)
-	$(BIN)/twinrail walkthrough
+node_modules/.package-lock.json: package-lock.json  # anvil, the local EVM node, from npm
+	npm ci --no-audit --no-fund --loglevel=error
+
+run: $(VENV)/.installed-run node_modules/.package-lock.json  ## API, worker, anvil and a sandbox bank on the embedded default; Ctrl-C stops
+	$(BIN)/twinrail up
 
 test: $(VENV)/.installed-dev  ## the whole suite (PostgreSQL/NATS tests run when configured)
 	$(BIN)/pytest

@@ -1,5 +1,8 @@
 """ASGI middleware: the request id (accepted or generated, echoed) and one access log line.
 
+The server span is FastAPI's own (its native OpenTelemetry support, active once a tracer provider
+is installed); this middleware only labels it with the request id and the tenant.
+
 The access line carries the request id, the caller's client id (the tenant), the route template,
 the status and the duration — never headers, query strings or bodies, which may hold secrets or
 personal data.
@@ -13,8 +16,13 @@ import uuid
 from collections.abc import Callable
 
 import structlog
+from opentelemetry import trace
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from twinrail.api.problems import problem_response
+from twinrail.platform.logging import request_context
 
 __all__ = ["RequestIdMiddleware", "REQUEST_ID_HEADER"]
 
@@ -55,21 +63,45 @@ class RequestIdMiddleware:
                 headers[REQUEST_ID_HEADER] = request_id
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
+        # Every log line written while serving carries the request id and, once authentication
+        # has put the principal in `state`, the tenant (see platform.logging).
+        token = request_context.set(state)
+        span = trace.get_current_span()
+        try:
+            if "\x00" in scope["path"] or b"%00" in scope["query_string"]:
+                await _refuse_nul(scope, receive, send_with_id)
+            else:
                 await self.app(scope, receive, send_with_id)
-            finally:
-                seconds = time.perf_counter() - started
-                principal = state.get("principal")
-                route = getattr(scope.get("route"), "path", None) or "unmatched"
-                if self.observe is not None:
-                    self.observe(scope["method"], route, status, seconds)
-                _log.info(
-                    "http.request",
-                    request_id=request_id,
-                    method=scope["method"],
-                    route=route,
-                    status=status,
-                    duration_ms=round(seconds * 1000, 2),
-                    client_id=getattr(principal, "client_id", None),
-                )
+        finally:
+            seconds = time.perf_counter() - started
+            principal = state.get("principal")
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            if self.observe is not None:
+                self.observe(scope["method"], route, status, seconds)
+            if span.is_recording():
+                span.set_attribute("twinrail.request_id", request_id)
+                if principal is not None:
+                    span.set_attribute("twinrail.tenant", principal.client_id)
+            _log.info(
+                "http.request",
+                request_id=request_id,
+                method=scope["method"],
+                route=route,
+                status=status,
+                duration_ms=round(seconds * 1000, 2),
+                client_id=getattr(principal, "client_id", None),
+            )
+            request_context.reset(token)
+
+
+async def _refuse_nul(scope: Scope, receive: Receive, send: Send) -> None:
+    """400 for a NUL character in the path or query: no id or filter holds one, and PostgreSQL
+    text cannot, so it is refused here rather than failing in the database."""
+    response = problem_response(
+        Request(scope),
+        400,
+        "api.invalid_request",
+        "Invalid request",
+        "the path and query must not contain the NUL character",
+    )
+    await response(scope, receive, send)

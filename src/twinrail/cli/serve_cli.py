@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -12,7 +14,7 @@ from rich.table import Table
 from twinrail.api.domain.roles import Role
 from twinrail.cli.output import JsonOption, console, err_console, print_json
 
-__all__ = ["app", "serve"]
+__all__ = ["app", "serve", "prepare_multiprocess_metrics"]
 
 
 def handled(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -52,7 +54,9 @@ def serve(
 
     from twinrail.api.service.first_run import OPERATOR_CREDENTIAL_FILE, ensure_operator_credential
     from twinrail.api.settings import ApiSettings
+    from twinrail.platform.logging import configure_logging
 
+    configure_logging()
     settings = ApiSettings()
     services = _services()
     services.tokens.ensure_signing_key()  # before the workers start, so they share one key
@@ -63,6 +67,8 @@ def serve(
                       f"{var_dir / OPERATOR_CREDENTIAL_FILE})")  # fmt: skip
         console.print(f"  client_id     {issued.client.id}")
         console.print(f"  client_secret {issued.client_secret}")
+    if workers > 1:
+        prepare_multiprocess_metrics(var_dir)
     uvicorn.run(
         "twinrail.api.app:app_from_environment",
         factory=True,
@@ -70,7 +76,24 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_level="info",
+        log_config=None,  # keep twinrail's logging (JSON lines or console, secrets redacted)
     )
+
+
+def prepare_multiprocess_metrics(var_dir: Path) -> Path:
+    """Give the workers one fresh directory for their metrics (`PROMETHEUS_MULTIPROC_DIR`).
+
+    A directory set in the environment is used as given; otherwise `<var_dir>/prometheus`.
+    Files left by an earlier run are removed, or their counts would be added to this run's.
+    """
+    from twinrail.api.metrics import MULTIPROC_ENV
+
+    directory = Path(os.environ.get(MULTIPROC_ENV) or var_dir / "prometheus")
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROC_ENV] = str(directory)  # inherited by the worker processes
+    return directory
 
 
 app.command("serve")(serve)

@@ -23,10 +23,12 @@ from twinrail.platform.clock import Clock, utc_now
 from twinrail.platform.db import READ_ONLY
 from twinrail.platform.lease import Lease, lease_for
 from twinrail.platform.outbox import OutboxMessage, fetch_unpublished, mark_published, outbox
+from twinrail.platform.telemetry import tracer
 
 __all__ = ["OutboxRelay", "OutboxBacklog", "AfterPublish", "RELAY_LEASE", "outbox_backlog"]
 
 log = logging.getLogger(__name__)
+_tracer = tracer(__name__)
 
 RELAY_LEASE = "outbox-relay"
 _MAX_BACKOFF = 30.0
@@ -67,16 +69,19 @@ class OutboxRelay:
             messages = fetch_unpublished(conn, self.batch_size)
         if not messages:
             return 0
-        try:
-            receipts = self.bus.publish(messages)
-        except PublishFailed as exc:
-            # Keep what the bus took, so that a failing subscriber or a lost ack does not make
-            # the whole batch go round again.
-            self._mark(messages, {r.event_id for r in exc.acknowledged})
-            raise
-        if self.after_publish is not None:
-            self.after_publish(messages, receipts)
-        self._mark(messages, {r.event_id for r in receipts})
+        with _tracer.start_as_current_span(
+            "outbox.relay", attributes={"twinrail.outbox.messages": len(messages)}
+        ):
+            try:
+                receipts = self.bus.publish(messages)
+            except PublishFailed as exc:
+                # Keep what the bus took, so that a failing subscriber or a lost ack does not
+                # make the whole batch go round again.
+                self._mark(messages, {r.event_id for r in exc.acknowledged})
+                raise
+            if self.after_publish is not None:
+                self.after_publish(messages, receipts)
+            self._mark(messages, {r.event_id for r in receipts})
         self.duplicates += sum(r.duplicate for r in receipts)
         return len(messages)
 

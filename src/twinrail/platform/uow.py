@@ -19,8 +19,11 @@ from twinrail.platform.bulk import StagedWrite, write_and_commit
 from twinrail.platform.clock import Clock, utc_now
 from twinrail.platform.events import DomainEvent
 from twinrail.platform.outbox import OutboxMessage, message_from_event, outbox_write
+from twinrail.platform.telemetry import tracer
 
 __all__ = ["UnitOfWork", "Origin"]
+
+_tracer = tracer(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +122,17 @@ class UnitOfWork:
         On PostgreSQL the writes are one statement, sent with COMMIT in one round trip (see
         `platform.bulk`).
         """
-        write_and_commit(
-            self.connection,
-            [*self.staged_writes(), outbox_write(self._messages), audit_write(self._records)],
-        )
+        with _tracer.start_as_current_span(
+            "uow.commit",
+            attributes={
+                "twinrail.outbox.messages": len(self._messages),
+                "twinrail.audit.records": len(self._records),
+            },
+        ):
+            write_and_commit(
+                self.connection,
+                [*self.staged_writes(), outbox_write(self._messages), audit_write(self._records)],
+            )
         self._messages.clear()
         self._records.clear()
 

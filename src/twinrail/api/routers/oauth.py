@@ -34,8 +34,8 @@ async def issue_token(
     basic = _basic_credentials(authorization)
     if basic is not None:
         client_id, client_secret = basic
-    if not client_id or not client_secret:
-        raise InvalidClient("client authentication failed")
+    if not client_id or not client_secret or "\x00" in client_id + client_secret:
+        raise InvalidClient("client authentication failed")  # no such client holds a NUL
     decision = services.rate_limiter.take(f"token:{client_id}")
     if not decision.allowed:
         raise RateLimited("too many token requests", retry_after=decision.retry_after,

@@ -15,7 +15,7 @@ from twinrail.api.deps import CurrentPrincipal, PageCursor, PageLimit, needs
 from twinrail.api.domain.cursor import encode_cursor
 from twinrail.api.domain.roles import Permission
 from twinrail.api.idempotent_route import IdempotentRoute
-from twinrail.api.schemas import Page
+from twinrail.api.schemas import Page, Text
 from twinrail.notify.domain.model import (
     ALL_EVENTS,
     EVENT_TYPES,
@@ -55,9 +55,9 @@ Webhooks = Annotated[WebhookEndpointService, Depends(_service)]
 
 
 class WebhookEndpointCreate(BaseModel):
-    url: str = Field(min_length=8, max_length=2000, description="Absolute http(s) URL.")
-    event_types: list[str] = Field(min_length=1, max_length=50, description=_TYPES)
-    description: str = Field(default="", max_length=500)
+    url: Text = Field(min_length=8, max_length=2000, description="Absolute http(s) URL.")
+    event_types: list[Text] = Field(min_length=1, max_length=50, description=_TYPES)
+    description: Text = Field(default="", max_length=500)
 
     model_config = ConfigDict(
         extra="forbid",
@@ -71,11 +71,11 @@ class WebhookEndpointCreate(BaseModel):
 
 
 class WebhookEndpointUpdate(BaseModel):
-    url: str | None = Field(default=None, min_length=8, max_length=2000)
-    event_types: list[str] | None = Field(
+    url: Text | None = Field(default=None, min_length=8, max_length=2000)
+    event_types: list[Text] | None = Field(
         default=None, min_length=1, max_length=50, description=_TYPES
     )
-    description: str | None = Field(default=None, max_length=500)
+    description: Text | None = Field(default=None, max_length=500)
 
     model_config = ConfigDict(extra="forbid")
 
@@ -140,7 +140,7 @@ class DeliveryPage(Page):
 
 
 class ReplayCreate(BaseModel):
-    delivery_id: str | None = Field(default=None, max_length=64)
+    delivery_id: Text | None = Field(default=None, max_length=64)
     since: AwareDatetime | None = Field(default=None, description="Replay deliveries from here…")
     until: AwareDatetime | None = Field(default=None, description="…to here (default: now).")
 

@@ -222,6 +222,11 @@ class WebhookEndpointService:
             store.add_deliveries(copies)
         return copies
 
+    def delivery_health(self) -> dict[str, int]:
+        """Deliveries by state and failed attempts in total, over every endpoint (for metrics)."""
+        with self.engine.connect() as conn:
+            return NotifyStore(conn).delivery_health()
+
 
 def _replay_of(original: Delivery, now: dt.datetime) -> Delivery:
     # The same webhook-id: it is the same message, so a receiver that de-duplicates may.

@@ -264,3 +264,16 @@ class NotifyStore:
         for row in self.conn.execute(query).mappings():
             found[row["delivery_id"]].append(_attempt(row))
         return found
+
+    def delivery_health(self) -> dict[str, int]:
+        """Deliveries by state and, as `failed_attempts`, attempts that failed (for metrics)."""
+        by_state = self.conn.execute(
+            select(deliveries.c.state, func.count()).group_by(deliveries.c.state)
+        ).all()
+        failed = self.conn.execute(
+            select(func.count()).select_from(attempts).where(attempts.c.error.is_not(None))
+        ).scalar_one()
+        found = {state.value: 0 for state in DeliveryState}
+        found.update({str(state): int(count) for state, count in by_state})
+        found["failed_attempts"] = int(failed)
+        return found
