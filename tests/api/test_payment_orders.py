@@ -115,7 +115,7 @@ def test_an_order_in_review_can_be_cancelled_but_a_completed_one_cannot(
     assert _available(client, alice, src) == "10000"
 
 
-@pytest.mark.parametrize("order_type", ["bank_payment", "crypto_withdrawal", "on_ramp", "off_ramp"])
+@pytest.mark.parametrize("order_type", ["bank_payment", "on_ramp", "off_ramp"])
 def test_types_without_a_rail_answer_rail_not_enabled(
     sqlite_client: TestClient, order_type: str
 ) -> None:
@@ -141,3 +141,75 @@ def test_orders_and_their_accounts_are_invisible_to_other_tenants(client: TestCl
     operator = new_caller(client, Role.OPERATOR)
     listed = client.get("/v1/payment-orders", headers=operator.headers).json()["data"]
     assert order["id"] in {o["id"] for o in listed}
+
+
+TRAVEL_RULE = {
+    "originator": {
+        "first_name": "Anna", "last_name": "Schmidt", "customer_id": "cus_anna",
+        "address": {"street": "Hauptstr.", "building_number": "1", "post_code": "10115",
+                    "town": "Berlin", "country": "DE"},
+    },
+    "beneficiary": {"first_name": "Bo", "last_name": "Li"},
+    "originator_wallet": "0x" + "11" * 20,
+    "originating_vasp": {"name": "Twinrail GmbH", "lei": "529900T8BM49AURSDO55"},
+    "beneficiary_vasp": {"name": "Other Exchange SA"},
+}  # fmt: skip
+WALLET = "0x71C7656EC7ab88b098defB751B7401B5f6d8976F"
+
+
+def _eth_account(client: TestClient, caller: Caller, funded: int) -> str:
+    ledger = client.app.state.services.platform.ledger  # type: ignore[attr-defined]
+    ledger.define_asset(DefineAsset("ETH", 18))
+    return _account(client, caller, funded=funded, asset="ETH")
+
+
+def _withdrawal(src: str, **counterparty: object) -> dict[str, object]:
+    return {"type": "crypto_withdrawal", "amount": str(10**16), "asset": "ETH",
+            "source_account_id": src,
+            "counterparty": {"name": "Bo Li", "chain_id": 31337, "wallet_address": WALLET,
+                             **counterparty}}  # fmt: skip
+
+
+def test_a_crypto_withdrawal_is_screened_held_and_handed_to_the_chain_rail(
+    sqlite_client: TestClient,
+) -> None:
+    client = sqlite_client
+    alice = new_caller(client, Role.CLIENT)
+    src = _eth_account(client, alice, funded=10**17)
+
+    order = _post(client, alice, "/v1/payment-orders",
+                  {**_withdrawal(src), "travel_rule": TRAVEL_RULE})  # fmt: skip
+    assert order.status_code == 201, order.text
+    # the chain rail answers later: the funds are held until the transaction is final
+    assert order.json()["state"] == "processing"
+    assert _available(client, alice, src) == str(10**17 - 10**16)
+
+    without_data = _post(client, alice, "/v1/payment-orders", _withdrawal(src)).json()
+    assert without_data["state"] == "in_review"  # the travel rule wants the parties first
+    assert "travel_rule" in without_data["state_reason"]
+    assert _available(client, alice, src) == str(10**17 - 10**16)
+
+
+@pytest.mark.parametrize(
+    ("counterparty", "fragment"),
+    [
+        ({"wallet_address": None}, "wallet_address"),
+        ({"wallet_address": WALLET.lower().replace("0x", "0x", 1)[:41] + "G"}, "wallet_address"),
+        ({"wallet_address": "0x71c7656EC7ab88b098defB751B7401B5f6d8976F"}, "checksum"),
+        ({"chain_id": 999_999}, "chain"),
+    ],
+)
+def test_a_crypto_withdrawal_to_a_bad_destination_is_refused_before_it_is_recorded(
+    sqlite_client: TestClient, counterparty: dict[str, object], fragment: str
+) -> None:
+    client = sqlite_client
+    alice = new_caller(client, Role.CLIENT)
+    src = _eth_account(client, alice, funded=10**17)
+    body = _withdrawal(src, **counterparty)
+    if counterparty.get("wallet_address", "") is None:
+        body["counterparty"] = {"name": "Bo Li", "chain_id": 31337}
+    refused = _post(client, alice, "/v1/payment-orders", body)
+    assert refused.status_code == 422, refused.text
+    assert fragment in refused.text.lower()
+    assert client.get("/v1/payment-orders", headers=alice.headers).json()["data"] == []
+    assert _available(client, alice, src) == str(10**17)

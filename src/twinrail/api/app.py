@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 from twinrail.api.adapters.rate_limit import InMemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -15,6 +17,7 @@ from twinrail.api.middleware import RequestIdMiddleware
 from twinrail.api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from twinrail.api.routers import (
     accounts,
+    compliance,
     credentials,
     customers,
     oauth,
@@ -28,15 +31,17 @@ from twinrail.api.service.idempotency import IdempotencyService
 from twinrail.api.service.tokens import TokenService
 from twinrail.api.settings import ApiSettings
 from twinrail.bootstrap import Platform, bootstrap
-from twinrail.compliance.adapters.pipeline_port import build_engine_compliance
 from twinrail.ledger.service.group_commit import GroupCommitter
 from twinrail.notify.service.wiring import build_endpoint_service
-from twinrail.pipeline.adapters.internal_rail import InternalRail
-from twinrail.pipeline.service.payment_orders import PaymentOrderService
-from twinrail.pipeline.service.ports import RailRegistry
 from twinrail.platform.clock import Clock, utc_now
+from twinrail.platform.logging import configure_logging
+from twinrail.platform.relay import outbox_backlog
+from twinrail.platform.telemetry import configure_tracing
+from twinrail.rails import build_payment_orders
 
 __all__ = ["create_app", "build_services", "app_from_environment"]
+
+_REQUEST_THREADS = 16
 
 _DESCRIPTION = """
 The twinrail public API. Authenticate with OAuth2 client credentials (`POST /oauth/token`) or an
@@ -82,8 +87,7 @@ def build_services(
         )
     engine = platform.engine
     committer = GroupCommitter(platform.ledger) if settings.group_commit else None
-    compliance = build_engine_compliance(engine, clock=clock)
-    rails = RailRegistry([InternalRail(platform.ledger, committer=committer)])
+    payment_orders = build_payment_orders(platform, committer=committer, clock=clock)
     return Services(
         platform=platform,
         settings=settings,
@@ -99,8 +103,8 @@ def build_services(
             clock=clock,
         ),
         rate_limiter=rate_limiter,
-        payment_orders=PaymentOrderService(engine, rails, compliance, clock=clock),
-        compliance=compliance,
+        payment_orders=payment_orders,
+        compliance=payment_orders.compliance,
         committer=committer,
     )
 
@@ -118,6 +122,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Fewer request threads than anyio's default 40: past the pool's size they would only
+        # queue for a connection, and every extra thread adds to the contention for the GIL.
+        to_thread.current_default_thread_limiter().total_tokens = _REQUEST_THREADS
         yield
         services.close()
 
@@ -129,15 +136,31 @@ def create_app(
         responses={"default": _PROBLEM_RESPONSE},
         docs_url="/docs",
         redoc_url=None,
+        # FastAPI's own OpenTelemetry server span stays; its log records (which quote invalid
+        # input) never go out: personal data stays out of telemetry as out of logs.
+        telemetry={"logs": False},
     )
     app.state.services = services
     app.state.webhooks = build_endpoint_service(
         platform.engine, platform.settings.var_dir, clock=clock
     )
     install_problem_handlers(app)
-    for module in (system, oauth, customers, accounts, payment_orders, credentials, webhooks):
+    for module in (
+        system,
+        oauth,
+        customers,
+        accounts,
+        payment_orders,
+        credentials,
+        webhooks,
+        compliance,
+    ):
         app.include_router(module.router)
-    metrics = ApiMetrics(services.payment_orders.counts_by_state)
+    metrics = ApiMetrics(
+        services.payment_orders.counts_by_state,
+        outbox_backlog=functools.partial(outbox_backlog, platform.engine, clock),
+        webhook_health=app.state.webhooks.delivery_health,
+    )
     app.state.metrics = metrics
     app.add_middleware(RequestIdMiddleware, observe=metrics.observe)
     _add_problem_schema(app)
@@ -183,4 +206,6 @@ def _add_problem_schema(app: FastAPI) -> None:
 
 def app_from_environment() -> FastAPI:
     """The app from `TWINRAIL_*` settings: the uvicorn factory behind `twinrail serve`."""
+    configure_logging()
+    configure_tracing()
     return create_app(bootstrap())

@@ -74,7 +74,11 @@ class Services:
             self.committer.close()
 
 
-def _services(request: Request) -> Services:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency on the
+# thread pool, and a hop per dependency costs more than the dependency itself.
+
+
+async def _services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -89,7 +93,7 @@ _bearer = OAuth2(
 )
 
 
-def _authenticate(
+async def _authenticate(
     services: ServicesDep,
     request: Request,
     response: Response,
@@ -98,12 +102,17 @@ def _authenticate(
     scheme, _, credential = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not credential:
         raise NotAuthenticated("send `Authorization: Bearer <access token or API key>`")
-    if credential.startswith(API_KEY_PREFIX):
-        principal = services.credentials.authenticate_api_key(credential)
-    else:
+    if credential.startswith(API_KEY_PREFIX):  # a database lookup
+        principal = await run_in_threadpool(services.credentials.authenticate_api_key, credential)
+    else:  # a signature check, cached per token
         principal = services.tokens.verify(credential)
     request.state.principal = principal
-    _take_rate_token(services.rate_limiter, f"client:{principal.client_id}", response)
+    limiter = services.rate_limiter
+    name = f"client:{principal.client_id}"
+    if limiter.blocking:
+        await run_in_threadpool(_take_rate_token, limiter, name, response)
+    else:
+        _take_rate_token(limiter, name, response)
     return principal
 
 
@@ -126,7 +135,7 @@ CurrentPrincipal = Annotated[Principal, Depends(_authenticate)]
 def needs(permission: Permission) -> dict[str, Any]:
     """Route keyword arguments that require `permission` and publish it in the OpenAPI."""
 
-    def check(principal: CurrentPrincipal) -> None:
+    async def check(principal: CurrentPrincipal) -> None:
         if not role_allows(principal.role, permission):
             raise PermissionDenied(
                 f"role `{principal.role.value}` may not do this", permission=permission.value
@@ -138,7 +147,7 @@ def needs(permission: Permission) -> dict[str, Any]:
     }
 
 
-def _cursor(
+async def _cursor(
     cursor: Annotated[
         str | None, Query(max_length=300, description="`next_cursor` of the previous page.")
     ] = None,

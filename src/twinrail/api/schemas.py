@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from twinrail.api.domain.model import CustomerKind
 from twinrail.api.domain.roles import Role
@@ -27,6 +27,7 @@ __all__ = [
     "ApiKeyPublic",
     "ApiKeyCreated",
     "ClientCreate",
+    "Counterparty",
     "ClientPublic",
     "ClientCreated",
     "ClientPage",
@@ -35,9 +36,21 @@ __all__ = [
     "PaymentOrderCreate",
     "PaymentOrderPublic",
     "PaymentOrderPage",
+    "Text",
 ]
 
 _strict = ConfigDict(extra="forbid")
+
+
+def _without_nul(value: str) -> str:
+    # PostgreSQL text cannot hold the NUL character: refused here as invalid input (422)
+    # rather than failing in the database (500).
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_without_nul)]
 
 
 class TokenPublic(BaseModel):
@@ -64,13 +77,13 @@ class Page(BaseModel):
 
 class CustomerCreate(BaseModel):
     kind: CustomerKind
-    name: str = Field(min_length=1, max_length=200, description="Full or legal name.")
-    email: str | None = Field(default=None, max_length=320)
+    name: Text = Field(min_length=1, max_length=200, description="Full or legal name.")
+    email: Text | None = Field(default=None, max_length=320)
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1.")
-    registration_number: str | None = Field(
+    registration_number: Text | None = Field(
         default=None, max_length=100, description="Businesses: company registration number."
     )
-    external_ref: str | None = Field(
+    external_ref: Text | None = Field(
         default=None, max_length=200, description="The client's own id for this customer."
     )
 
@@ -103,9 +116,9 @@ class CustomerPage(Page):
 
 
 class AccountCreate(BaseModel):
-    customer_id: str = Field(max_length=64)
+    customer_id: Text = Field(max_length=64)
     asset: str = Field(pattern=r"^[A-Z][A-Z0-9]{1,11}$", examples=["EUR", "USDC"])
-    metadata: dict[str, str] = Field(default_factory=dict, max_length=20)
+    metadata: dict[Text, Text] = Field(default_factory=dict, max_length=20)
 
     model_config = ConfigDict(
         extra="forbid",
@@ -156,8 +169,8 @@ class StatementPublic(Page):
 
 
 class ApiKeyCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=200, examples=["payments backend"])
-    client_id: str | None = Field(
+    name: Text = Field(min_length=1, max_length=200, examples=["payments backend"])
+    client_id: Text | None = Field(
         default=None, max_length=64, description="Admins only: the client to issue it for."
     )
 
@@ -178,7 +191,7 @@ class ApiKeyCreated(ApiKeyPublic):
 
 
 class ClientCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=200, examples=["Acme Pay"])
+    name: Text = Field(min_length=1, max_length=200, examples=["Acme Pay"])
     role: Role
 
     model_config = _strict
@@ -209,17 +222,43 @@ class HealthPublic(BaseModel):
     checks: dict[str, str] = Field(default_factory=dict)
 
 
+class Counterparty(BaseModel):
+    """Who receives the money outside the platform: a bank account or a wallet."""
+
+    name: Text | None = Field(default=None, min_length=1, max_length=140)
+    iban: str | None = Field(default=None, pattern=r"^[A-Z]{2}[0-9]{2}[A-Za-z0-9 ]{10,36}$")
+    bic: str | None = Field(default=None, pattern=r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    wallet_address: str | None = Field(
+        default=None, pattern=r"^0x[0-9a-fA-F]{40}$", description="EIP-55 checksummed."
+    )
+    chain_id: int | None = Field(default=None, ge=1, le=2**53)
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class PaymentOrderCreate(BaseModel):
     type: OrderType
     amount: str = Field(
-        pattern=r"^[1-9][0-9]{0,77}$", description="Minor units as a decimal string (cents)."
+        pattern=r"^[1-9][0-9]{0,77}$",
+        description="Minor units as a decimal string (cents; wei or token base units).",
     )
     asset: str = Field(pattern=r"^[A-Z][A-Z0-9]{1,11}$")
-    source_account_id: str = Field(max_length=64)
-    destination_account_id: str | None = Field(
+    source_account_id: Text = Field(max_length=64)
+    destination_account_id: Text | None = Field(
         default=None, max_length=64, description="internal_transfer: the receiving account."
     )
-    reference: str = Field(default="", max_length=140)
+    counterparty: Counterparty | None = Field(
+        default=None,
+        description="bank_payment: the creditor (name, iban); crypto_withdrawal: the "
+        "destination (wallet_address, chain_id). Screened before any money moves.",
+    )
+    travel_rule: dict[str, Any] | None = Field(
+        default=None,
+        description="crypto_withdrawal: originator and beneficiary in IVMS101 form "
+        "(`originator`, `beneficiary`, `beneficiary_vasp`, `self_hosted_wallet_proof`).",
+    )
+    reference: Text = Field(default="", max_length=140)
 
     model_config = ConfigDict(
         extra="forbid",
@@ -227,7 +266,11 @@ class PaymentOrderCreate(BaseModel):
             "examples": [
                 {"type": "internal_transfer", "amount": "2500", "asset": "EUR",
                  "source_account_id": "acc_0187f2c4a1", "destination_account_id": "acc_0187f2c4b2",
-                 "reference": "invoice 42"}
+                 "reference": "invoice 42"},
+                {"type": "crypto_withdrawal", "amount": "25000000", "asset": "USDC",
+                 "source_account_id": "acc_0187f2c4c3",
+                 "counterparty": {"name": "Ada Lovelace", "chain_id": 31337,
+                                  "wallet_address": "0x71C7656EC7ab88b098defB751B7401B5f6d8976F"}},
             ]
         },
     )  # fmt: skip

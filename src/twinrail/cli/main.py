@@ -7,11 +7,13 @@ import typer
 from twinrail.cli import (
     audit_cli,
     chain_cli,
+    charge_cli,
     compliance_cli,
     custody_cli,
     ledger_cli,
     outbox_cli,
     pki_cli,
+    run_cli,
     sandbox_cli,
     serve_cli,
 )
@@ -26,12 +28,14 @@ app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(outbox_cli.app, name="outbox")
 app.add_typer(serve_cli.app, name="api")
+chain_cli.app.add_typer(charge_cli.app, name="charge")
 app.add_typer(chain_cli.app, name="chain")
 app.add_typer(custody_cli.app, name="custody")
 app.add_typer(pki_cli.app, name="pki")
 app.add_typer(compliance_cli.app, name="compliance")
 app.add_typer(sandbox_cli.app, name="sandbox-bank")
 app.command("serve")(serve_cli.serve)
+app.command("up")(run_cli.up)
 
 
 @app.command()
@@ -44,12 +48,16 @@ def walkthrough() -> None:
 
 @app.command()
 def worker() -> None:
-    """Run the background loops: outbox relay, audit sealer, hold expiry, key purge."""
+    """Run the background loops: relay, sealer, expiries, webhooks, chains, follow-ups."""
     from twinrail.bootstrap import bootstrap
     from twinrail.cli.output import console
     from twinrail.platform.bus import bus_from_url
+    from twinrail.platform.logging import configure_logging
+    from twinrail.platform.telemetry import configure_tracing
     from twinrail.runtime.worker import Worker, build_loops
 
+    configure_logging()
+    configure_tracing()
     platform = bootstrap()
     settings = platform.settings
     bus = bus_from_url(settings.bus_url, settings.bus_stream)

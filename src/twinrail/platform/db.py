@@ -44,7 +44,9 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database, **kwargs)
-    kwargs.setdefault("pool_size", 8)
+    # As many pooled connections as the API runs request threads (plus the ledger's committers):
+    # a connection opened beyond the pool is closed on return, and reconnecting costs a fork.
+    kwargs.setdefault("pool_size", 24)
     kwargs.setdefault("max_overflow", 8)
     # No pre-ping: it would add a round trip to every unit of work; recycle stale ones instead.
     kwargs.setdefault("pool_recycle", 1800)

@@ -8,11 +8,17 @@ PostgreSQL, a file lock beside SQLite), so any number of workers can run side by
 - idempotency purge: forgets API idempotency keys after 24 hours;
 - webhook fan-out (a bus subscription) and the webhook sender, which needs no lease: each
   delivery is claimed with a conditional UPDATE, so several senders share the work;
-- a deposit watcher per configured chain (`TWINRAIL_CRYPTO_CHAINS`).
+- per configured chain (`TWINRAIL_CRYPTO_CHAINS`): the deposit watcher, the withdrawal
+  processor and the sweeper, each under its own lease; charge expiry;
+- compliance: the case consumer (alerts into cases) and KYC document expiry;
+- payment order follow-ups: asks the rails about orders they still carry and carries on approved
+  orders a crash left behind (leased); compliance's review decisions are carried out as they
+  arrive on the bus.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import threading
 from collections.abc import Callable, Sequence
@@ -23,17 +29,26 @@ import structlog
 from twinrail.api.service.idempotency import IdempotencyService
 from twinrail.audit.service.sealing import seal_pending
 from twinrail.bootstrap import Platform
+from twinrail.compliance.workers import build_compliance_loops
 from twinrail.crypto.settings import CryptoSettings
+from twinrail.crypto.sweep_workers import build_charge_expiry_loop, build_sweep_loops
 from twinrail.crypto.watchers import build_deposit_watchers, watcher_lease_name
+from twinrail.crypto.withdrawal_workers import build_withdrawal_loops
 from twinrail.notify.service.wiring import build_fanout, build_sender
+from twinrail.pipeline.service import review_decisions
 from twinrail.platform.bus import Bus
 from twinrail.platform.lease import lease_for
 from twinrail.platform.relay import OutboxRelay
+from twinrail.rails import build_payment_orders
 from twinrail.runtime.loops import PeriodicLoop
 
 __all__ = ["Worker", "ThreadLoop", "build_loops"]
 
 log = structlog.get_logger(__name__)
+
+# An approved order untouched this long was left behind by a crash (a live request moves its
+# order on within a second); the follow-up loop carries it on.
+_RESUME_AFTER = dt.timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,12 @@ def build_loops(platform: Platform, bus: Bus, *, interval: float = 0.5) -> list[
     idempotency = IdempotencyService(engine)
     build_fanout(engine).subscribe(bus)  # before the relay publishes anything
     sender = build_sender(engine, platform.settings.var_dir)
+    orders = build_payment_orders(platform)
+    review_decisions.subscribe(bus, orders)
+
+    def follow_up_orders() -> int:
+        return orders.follow_up() + orders.resume(idle_for=_RESUME_AFTER)
+
     return [
         PeriodicLoop("outbox-relay", relay.relay_once, interval, lease=relay.lease),
         PeriodicLoop("audit-sealer", lambda: seal_pending(engine, 1_000), interval),
@@ -73,7 +94,17 @@ def build_loops(platform: Platform, bus: Bus, *, interval: float = 0.5) -> list[
             lease=lease_for(engine, "idempotency-purge"),
         ),
         ThreadLoop("webhook-sender", lambda stop: sender.run_forever(stop, interval)),
+        PeriodicLoop(
+            "order-follow-up",
+            follow_up_orders,
+            interval * 2,
+            lease=lease_for(engine, "order-follow-up"),
+        ),
         *_deposit_watcher_loops(platform),
+        *build_withdrawal_loops(engine, platform.ledger, CryptoSettings()),
+        *build_sweep_loops(engine, platform.ledger, CryptoSettings()),
+        build_charge_expiry_loop(engine, CryptoSettings()),
+        *build_compliance_loops(engine, bus),
     ]
 
 

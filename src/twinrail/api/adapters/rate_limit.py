@@ -15,6 +15,8 @@ __all__ = ["RateLimiter", "InMemoryRateLimiter", "RedisRateLimiter"]
 class RateLimiter(ABC):
     """Takes one token from a named bucket of `burst` tokens refilled at `rate` a second."""
 
+    blocking = False  # does `take` wait on I/O (then callers run it off the event loop)?
+
     def __init__(self, *, rate: float, burst: int) -> None:
         self.rate = rate
         self.burst = burst
@@ -71,6 +73,8 @@ return {allowed, tostring(tokens)}
 
 class RedisRateLimiter(RateLimiter):
     """Buckets in Redis, shared by every API process; Redis's clock decides refills."""
+
+    blocking = True
 
     def __init__(
         self, url: str, *, rate: float, burst: int, timeout: float = 0.5, prefix: str = "ratelimit:"

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, status
 
-from twinrail.api.deps import CurrentPrincipal, PageCursor, PageLimit, ServicesDep, needs
+from twinrail.api.deps import (
+    CurrentPrincipal,
+    PageCursor,
+    PageLimit,
+    Services,
+    ServicesDep,
+    needs,
+)
 from twinrail.api.domain.cursor import encode_cursor
+from twinrail.api.domain.model import Principal
 from twinrail.api.domain.roles import Permission
 from twinrail.api.idempotent_route import IdempotentRoute
 from twinrail.api.schemas import PaymentOrderCreate, PaymentOrderPage, PaymentOrderPublic
 from twinrail.api.service.ids import new_id
 from twinrail.pipeline.domain.errors import InvalidOrder
-from twinrail.pipeline.domain.model import PaymentOrder
+from twinrail.pipeline.domain.model import OrderType, PaymentOrder
 from twinrail.pipeline.service.payment_orders import CreatePaymentOrder
 
 __all__ = ["router"]
@@ -40,24 +50,55 @@ def order_public(order: PaymentOrder) -> PaymentOrderPublic:
 def create_payment_order(
     body: PaymentOrderCreate, principal: CurrentPrincipal, services: ServicesDep
 ) -> PaymentOrderPublic:
-    """Create an order; an internal transfer runs to `completed` (or `rejected` / `failed`)."""
+    """Create an order; an internal transfer runs to `completed` (or `rejected` / `failed`).
+
+    Orders on other rails stop in `processing` (or `in_review`) and move on as the rail answers;
+    follow them by polling or by webhooks.
+    """
     services.payment_orders.rails.rail_for(body.type)  # "rail not enabled" before anything else
-    if body.destination_account_id is None:
-        raise InvalidOrder("destination_account_id is required for this order type")
     source = services.customers.account(principal, body.source_account_id)
-    destination = services.customers.account(principal, body.destination_account_id)
-    if not source.asset == destination.asset == body.asset:
-        raise InvalidOrder("both accounts must hold the order's asset", asset=body.asset)
+    if source.asset != body.asset:
+        raise InvalidOrder("the source account must hold the order's asset", asset=body.asset)
+    destination_ledger_account, metadata = _destination(body, principal, services)
+    metadata["source_account_id"] = source.id
     order = services.payment_orders.create(
         CreatePaymentOrder(
             order_id=new_id("po"), client_id=source.client_id, customer_id=source.customer_id,
             type=body.type, asset=body.asset, amount=int(body.amount),
             source_account=source.ledger_account_id,
-            destination_account=destination.ledger_account_id, reference=body.reference,
-            metadata={"source_account_id": source.id, "destination_account_id": destination.id},
+            destination_account=destination_ledger_account, reference=body.reference,
+            metadata=metadata,
         )
     )  # fmt: skip
     return order_public(order)
+
+
+def _destination(
+    body: PaymentOrderCreate, principal: Principal, services: Services
+) -> tuple[str, dict[str, Any]]:
+    """The ledger account money goes to (if ours) and what the order keeps about where it goes."""
+    party = body.counterparty
+    metadata: dict[str, Any] = {}
+    if party is not None:
+        metadata["counterparty"] = party.model_dump(exclude_none=True)
+    if body.travel_rule is not None:
+        metadata["travel_rule"] = body.travel_rule
+    if body.type is OrderType.INTERNAL_TRANSFER:
+        if body.destination_account_id is None:
+            raise InvalidOrder("destination_account_id is required for an internal transfer")
+        destination = services.customers.account(principal, body.destination_account_id)
+        if destination.asset != body.asset:
+            raise InvalidOrder("both accounts must hold the order's asset", asset=body.asset)
+        metadata["destination_account_id"] = destination.id
+        return destination.ledger_account_id, metadata
+    if body.type is OrderType.CRYPTO_WITHDRAWAL:
+        if party is None or party.wallet_address is None or party.chain_id is None:
+            raise InvalidOrder("a crypto withdrawal needs counterparty.wallet_address and chain_id")
+        metadata.update(chain_id=party.chain_id, to_address=party.wallet_address)
+        return "", metadata  # the chain rail books against its own hot wallet account
+    if body.type is OrderType.BANK_PAYMENT and (party is None or party.iban is None):
+        raise InvalidOrder("a bank payment needs counterparty.name and counterparty.iban")
+    return "", metadata
 
 
 @router.get("", response_model=PaymentOrderPage, **needs(Permission.PAYMENT_ORDERS_READ))

@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 from joserfc import jwt
@@ -32,6 +33,7 @@ from twinrail.platform.uow import UnitOfWork
 __all__ = ["TokenService", "ALGORITHM"]
 
 ALGORITHM = "ES256"
+_LEEWAY = 5  # seconds of clock skew tolerated on exp/nbf
 _PUBLIC_FIELDS = ("kty", "crv", "x", "y", "kid", "use", "alg")
 
 
@@ -56,6 +58,11 @@ class TokenService:
         self._keys: list[SigningKey] = []
         self._loaded_at = float("-inf")
         self._last_miss_reload = float("-inf")
+        # Verifying an ES256 signature costs far more than the rest of a small request, and a
+        # client sends the same token for minutes: remember what each verified token proved.
+        self._verified: OrderedDict[str, tuple[Principal, int, str]] = OrderedDict()
+        self._verified_max = 10_000
+        self._public_keys: dict[str, ECKey] = {}
 
     # keys
 
@@ -110,25 +117,46 @@ class TokenService:
 
     def verify(self, token: str) -> Principal:
         """The principal an access token names, else NotAuthenticated."""
+        now = int(self.clock().timestamp())
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, expires, signed_by = remembered
+            if now <= expires + _LEEWAY and self._is_live(signed_by):
+                return principal
+            self._verified.pop(token, None)
         kid = _header_kid(token)
         key = self._verifying_key(kid) if kid else None
-        if key is None:
+        if key is None or kid is None:
             raise NotAuthenticated("the access token is not valid")
         try:
-            decoded = jwt.decode(token, ECKey.import_key(key.private_jwk), algorithms=[ALGORITHM])
+            decoded = jwt.decode(token, self._public_key(key), algorithms=[ALGORITHM])
             claims = decoded.claims
-            now = int(self.clock().timestamp())
             jwt.JWTClaimsRegistry(
                 now=now,
-                leeway=5,
+                leeway=_LEEWAY,
                 iss={"essential": True, "value": self.issuer},
                 aud={"essential": True, "value": self.issuer},
                 exp={"essential": True},
                 sub={"essential": True},
             ).validate(claims)
-            return Principal(str(claims["sub"]), Role(claims["role"]), f"token:{kid}")
+            principal = Principal(str(claims["sub"]), Role(claims["role"]), f"token:{kid}")
         except (JoseError, ValueError, KeyError) as exc:
             raise NotAuthenticated("the access token is not valid or has expired") from exc
+        with self._lock:
+            self._verified[token] = (principal, int(claims["exp"]), kid)
+            while len(self._verified) > self._verified_max:
+                self._verified.popitem(last=False)
+        return principal
+
+    def _public_key(self, key: SigningKey) -> ECKey:
+        found = self._public_keys.get(key.kid)
+        if found is None:
+            public = {k: v for k, v in key.private_jwk.items() if k in _PUBLIC_FIELDS}
+            found = self._public_keys[key.kid] = ECKey.import_key(public)
+        return found
+
+    def _is_live(self, kid: str) -> bool:
+        return any(key.kid == kid for key in self._live_keys())
 
     # cache
 

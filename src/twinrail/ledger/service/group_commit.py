@@ -1,4 +1,4 @@
-"""Group commit: many concurrent single-transfer callers share database commits.
+"""Group commit: many concurrent single-command callers share database commits.
 
 A commit costs a WAL flush whether it carries one transfer or a hundred. Callers hand their
 transfer to a small pool of committer threads and wait; each committer takes everything queued
@@ -14,13 +14,13 @@ import threading
 from concurrent.futures import Future
 
 from twinrail.ledger.domain.book import Outcome
-from twinrail.ledger.domain.commands import PostTransfer
-from twinrail.ledger.service.ledger_service import LedgerService
+from twinrail.ledger.domain.commands import PostPendingTransfer, PostTransfer, VoidPendingTransfer
+from twinrail.ledger.service.ledger_service import BulkCommand, LedgerService
 from twinrail.platform.uow import Origin
 
 __all__ = ["GroupCommitter"]
 
-_Item = tuple[PostTransfer, Origin | None, "Future[Outcome]"]
+_Item = tuple[BulkCommand, Origin | None, "Future[Outcome]"]
 
 
 class GroupCommitter:
@@ -44,6 +44,29 @@ class GroupCommitter:
 
         `origin` is who asked; it is audited with this transfer (default: the service's actor).
         """
+        return self._submit(cmd, origin, timeout)
+
+    def post_pending(
+        self,
+        cmd: PostPendingTransfer,
+        *,
+        origin: Origin | None = None,
+        timeout: float | None = 30.0,
+    ) -> Outcome:
+        """Post a hold (same contract as LedgerService.post_pending), sharing a commit."""
+        return self._submit(cmd, origin, timeout)
+
+    def void_pending(
+        self,
+        cmd: VoidPendingTransfer,
+        *,
+        origin: Origin | None = None,
+        timeout: float | None = 30.0,
+    ) -> Outcome:
+        """Void a hold (same contract as LedgerService.void_pending), sharing a commit."""
+        return self._submit(cmd, origin, timeout)
+
+    def _submit(self, cmd: BulkCommand, origin: Origin | None, timeout: float | None) -> Outcome:
         future: Future[Outcome] = Future()
         self._queue.put((cmd, origin, future))
         return future.result(timeout)

@@ -7,6 +7,7 @@ exactly as it was while the attempt is still on record.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -46,11 +47,46 @@ from twinrail.ledger.service.unit_of_work import LedgerUnitOfWork
 from twinrail.ledger.store.ledger_store import LedgerStore
 from twinrail.platform.clock import Clock, utc_now
 from twinrail.platform.db import READ_ONLY
+from twinrail.platform.telemetry import tracer
 from twinrail.platform.uow import Origin
 
-__all__ = ["LedgerService", "BatchItemResult"]
+__all__ = ["LedgerService", "BatchItemResult", "BulkCommand"]
 
 T = TypeVar("T")
+W = TypeVar("W", bound=Callable[..., Any])
+
+_tracer = tracer(__name__)
+
+
+def _traced(write: W) -> W:
+    """One span per ledger write, named by its action (`ledger.place_hold`, ...)."""
+
+    @functools.wraps(write)
+    def traced(self: Any, action: str, subject: str, *args: Any, **kwargs: Any) -> Any:
+        with _tracer.start_as_current_span(action, attributes={"twinrail.subject": subject}):
+            return write(self, action, subject, *args, **kwargs)
+
+    return traced  # type: ignore[return-value]
+
+
+BulkCommand = PostTransfer | PostPendingTransfer | VoidPendingTransfer
+
+
+def _apply(book: Book, cmd: BulkCommand) -> Outcome:
+    if isinstance(cmd, PostTransfer):
+        return book.post_transfer(cmd)
+    if isinstance(cmd, PostPendingTransfer):
+        return Outcome(book.post_pending(cmd), replayed=False)
+    return Outcome(book.void_pending(cmd), replayed=False)
+
+
+def _action_of(cmd: BulkCommand) -> tuple[str, str]:
+    """The audit action and subject of a bulk command, as its single-command method has them."""
+    if isinstance(cmd, PostTransfer):
+        return "ledger.post_transfer", f"transfer:{cmd.id}"
+    if isinstance(cmd, PostPendingTransfer):
+        return "ledger.post_hold", f"transfer:{cmd.hold_id}"
+    return "ledger.void_hold", f"transfer:{cmd.hold_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,13 +210,15 @@ class LedgerService:
         )
 
     def post_bulk(
-        self, cmds: Sequence[PostTransfer], origins: Sequence[Origin] | None = None
+        self, cmds: Sequence[BulkCommand], origins: Sequence[Origin] | None = None
     ) -> list[BatchItemResult]:
-        """Post each transfer on its own merits in one commit; report per item.
+        """Apply each command on its own merits in one commit; report per item.
 
-        `origins` (one per command) name who asked for each transfer, so that transfers from
-        different callers sharing a commit (group commit) are each audited and published under
-        their own actor and correlation id.
+        The commands are new transfers (holds among them) and posts or voids of holds, so that
+        both halves of a two-phase transfer can share commits with other callers' work.
+        `origins` (one per command) name who asked for each, so that commands from different
+        callers sharing a commit (group commit) are each audited and published under their own
+        actor and correlation id.
         """
         spans: list[tuple[int, int]] = []
 
@@ -189,7 +227,7 @@ class LedgerService:
             for index, cmd in enumerate(cmds):
                 start = len(book.events)
                 try:
-                    results.append(BatchItemResult(index, outcome=book.post_transfer(cmd)))
+                    results.append(BatchItemResult(index, outcome=_apply(book, cmd)))
                 except LedgerRejection as exc:
                     results.append(BatchItemResult(index, error=exc))
                 spans.append((start, len(book.events)))
@@ -198,25 +236,25 @@ class LedgerService:
         def record(uow: LedgerUnitOfWork, book: Book, results: list[BatchItemResult]) -> None:
             for result, (start, end) in zip(results, spans, strict=True):
                 origin = origins[result.index] if origins else None
-                subject = f"transfer:{cmds[result.index].id}"
+                action, subject = _action_of(cmds[result.index])
                 if result.error is not None:
                     uow.audit(
-                        "ledger.post_transfer",
-                        subject,
-                        outcome="rejected",
-                        origin=origin,
+                        action, subject, outcome="rejected", origin=origin,
                         error=result.error.to_dict(),
-                    )
+                    )  # fmt: skip
                 elif start < end:
                     uow.publish(book.events[start:end], origin=origin)
-                    uow.audit("ledger.post_transfer", subject, origin=origin, bulk=len(cmds))
+                    uow.audit(action, subject, origin=origin, bulk=len(cmds))
 
         return self._write(
             "ledger.post_bulk",
-            f"batch:{cmds[0].id if cmds else '-'}",
+            f"batch:{_action_of(cmds[0])[1] if cmds else '-'}",
             decide,
-            accounts=[p.account_id for c in cmds for p in c.postings],
-            new_ids=[c.id for c in cmds],
+            accounts=[
+                p.account_id for c in cmds if isinstance(c, PostTransfer) for p in c.postings
+            ],
+            transfers=[c.hold_id for c in cmds if not isinstance(c, PostTransfer)],
+            new_ids=[c.id for c in cmds if isinstance(c, PostTransfer)],
             record=record,
         )
 
@@ -238,6 +276,7 @@ class LedgerService:
 
         return self._write("ledger.expire_holds", "holds", decide, transfers=due)
 
+    @_traced
     def _write(
         self,
         action: str,

@@ -31,6 +31,7 @@ class InternalRail(Rail):
     """Moves funds between two ledger accounts of the same asset."""
 
     order_type = OrderType.INTERNAL_TRANSFER
+    completes_on_submit = True
 
     def __init__(
         self,
@@ -67,9 +68,14 @@ class InternalRail(Rail):
             self.ledger.acting_as(origin.actor, order.id).post_transfer(cmd)
 
     def submit(self, order: PaymentOrder) -> RailOutcome:
-        ledger = self.ledger.acting_as(f"client:{order.client_id}", order.id)
+        origin = Origin(f"client:{order.client_id}", order.id)
+        ledger = self.ledger.acting_as(origin.actor, order.id)
+        cmd = PostPendingTransfer(hold_id_of(order))
         try:
-            ledger.post_pending(PostPendingTransfer(hold_id_of(order)))
+            if self.committer is not None:
+                self.committer.post_pending(cmd, origin=origin)
+            else:
+                ledger.post_pending(cmd)
         except HoldNotPending:
             if ledger.transfer(hold_id_of(order)).settled_postings:
                 return RailOutcome(completed=True, reason="posted in the ledger")  # a replay

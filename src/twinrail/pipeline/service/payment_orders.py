@@ -7,11 +7,13 @@ Four commits for an internal transfer: order, hold (shared through group commit)
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from twinrail.ledger.domain.errors import LedgerRejection
 from twinrail.pipeline.domain.compliance import ScreeningRequest, Verdict
@@ -27,11 +29,41 @@ from twinrail.pipeline.domain.model import (
 )
 from twinrail.pipeline.service.ports import CompliancePort, RailRegistry
 from twinrail.pipeline.store.order_store import OrderStore, StaleOrder
+from twinrail.platform.bulk import StagedWrite
 from twinrail.platform.clock import Clock, utc_now
 from twinrail.platform.db import READ_ONLY
+from twinrail.platform.telemetry import tracer
 from twinrail.platform.uow import UnitOfWork
 
-__all__ = ["PaymentOrderService", "CreatePaymentOrder"]
+__all__ = ["PaymentOrderService", "CreatePaymentOrder", "screening_request"]
+
+_tracer = tracer(__name__)
+
+
+def screening_request(order: PaymentOrder) -> ScreeningRequest:
+    """What compliance is asked about an order: the movement and where the money goes."""
+    party = order.metadata.get("counterparty") or {}
+    chain_id = party.get("chain_id")
+    return ScreeningRequest(
+        order.id, order.client_id, order.customer_id, order.type.value, order.asset,
+        order.amount, counterparty_name=party.get("name"), counterparty_iban=party.get("iban"),
+        counterparty_bic=party.get("bic"), counterparty_wallet=party.get("wallet_address"),
+        counterparty_country=party.get("country"),
+        chain_id=int(chain_id) if chain_id is not None else None,
+        travel_rule=order.metadata.get("travel_rule"),
+    )  # fmt: skip
+
+
+class _OrderUnitOfWork(UnitOfWork):
+    """A unit of work whose commit also writes the order rows the store staged."""
+
+    staged: list[StagedWrite] = []  # noqa: RUF012 - replaced, never mutated, per unit
+
+    def staged_writes(self) -> list[StagedWrite]:
+        return self.staged
+
+    def has_staged_rows(self) -> bool:
+        return bool(self.staged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +98,7 @@ class PaymentOrderService:
         self.compliance = compliance
         self.clock = clock
 
+    @_tracer.start_as_current_span("pipeline.create_order")
     def create(self, cmd: CreatePaymentOrder) -> PaymentOrder:
         """Take an order and drive it as far as its rail allows now (internal: to the end)."""
         rail = self.rails.rail_for(cmd.type)
@@ -82,10 +115,7 @@ class PaymentOrderService:
         rail.validate(order)
         events = [created]
         order = self._move(order, OrderState.SCREENING, "screening started", events)
-        decision = self.compliance.decide(
-            ScreeningRequest(order.id, order.client_id, order.customer_id, order.type.value,
-                             order.asset, order.amount)
-        )  # fmt: skip
+        decision = self.compliance.decide(screening_request(order))
         reason = "; ".join(decision.reasons) or decision.verdict.value
         target = {
             Verdict.ALLOW: OrderState.APPROVED,
@@ -134,7 +164,71 @@ class PaymentOrderService:
         with self._reader() as conn:
             return OrderStore(conn).transitions(order_id)
 
+    def resolve_review(
+        self, order_id: str, *, allow: bool, reason: str, actor: str
+    ) -> PaymentOrder:
+        """Carry out compliance's decision on an order in review: approve and run it, or reject.
+
+        Safe to repeat: an order no longer in review is returned as it is.
+        """
+        order = self.get(order_id, None)
+        if order.state is not OrderState.IN_REVIEW:
+            return order
+        events: list[OrderTransitioned] = []
+        target = OrderState.APPROVED if allow else OrderState.REJECTED
+        moved = self._move(order, target, reason, events)
+        try:
+            self._save(moved, events, previous_version=order.version, actor=actor)
+        except StaleOrder:  # cancelled or decided meanwhile
+            return self.get(order_id, None)
+        return self._execute(moved) if moved.state is OrderState.APPROVED else moved
+
+    def follow_up(self, limit: int = 100) -> int:
+        """Ask the rails about the orders they still carry; record those that finished.
+
+        Returns how many orders moved.
+        """
+        moved = 0
+        for order in self._orders_in((OrderState.PROCESSING, OrderState.AWAITING_SCA), limit):
+            rail = self.rails.rail_for(order.type)
+            outcome = rail.status(order)
+            if not (outcome.completed or outcome.failed):
+                continue
+            if outcome.failed:
+                rail.release(order)
+            target = OrderState.COMPLETED if outcome.completed else OrderState.FAILED
+            events: list[OrderTransitioned] = []
+            final = self._move(order, target, outcome.reason or target.value, events)
+            try:
+                self._save(final, events, previous_version=order.version)
+                moved += 1
+            except StaleOrder:
+                continue  # another worker recorded it first
+        return moved
+
+    def resume(self, *, idle_for: dt.timedelta, limit: int = 100) -> int:
+        """Carry on approved orders that a crash left behind (untouched for `idle_for`).
+
+        Reserving and submitting are keyed by the order id, so repeating them is safe.
+        """
+        before = self.clock() - idle_for
+        stuck = [
+            order
+            for order in self._orders_in((OrderState.APPROVED,), limit)
+            if order.updated_at <= before
+        ]
+        for order in stuck:
+            self._execute(order)
+        return len(stuck)
+
     def _execute(self, order: PaymentOrder) -> PaymentOrder:
+        """Reserve, hand to the rail and record how far it got; another writer may win."""
+        try:
+            return self._run_rail(order)
+        except StaleOrder:
+            return self.get(order.id, None)
+
+    def _run_rail(self, order: PaymentOrder) -> PaymentOrder:
         rail = self.rails.rail_for(order.type)
         events: list[OrderTransitioned] = []
         try:
@@ -144,15 +238,26 @@ class PaymentOrderService:
             self._save(failed, events, previous_version=order.version)
             return failed
         processing = self._move(order, OrderState.PROCESSING, "submitted to the rail", events)
+        version = order.version
+        if not rail.completes_on_submit:
+            # Record the hand-over first: from here on the order cannot be cancelled, so a
+            # rail that works in the background never carries an order the client cancelled.
+            self._save(processing, events, previous_version=version)
+            events, version = [], processing.version
         outcome = rail.submit(processing)
         if outcome.completed:
             final = self._move(processing, OrderState.COMPLETED, outcome.reason, events)
         elif outcome.failed:
             final = self._move(processing, OrderState.FAILED, outcome.reason, events)
         else:
-            final = processing  # the rail answers later (bank, chain); a worker follows it up
-        self._save(final, events, previous_version=order.version)
+            final = processing  # the rail answers later (bank, chain): see follow_up
+        if events:
+            self._save(final, events, previous_version=version)
         return final
+
+    def _orders_in(self, states: Sequence[OrderState], limit: int) -> list[PaymentOrder]:
+        with self._reader() as conn:
+            return OrderStore(conn).in_states(states, limit)
 
     def _move(
         self, order: PaymentOrder, to: OrderState, reason: str, events: list[OrderTransitioned]
@@ -162,11 +267,24 @@ class PaymentOrderService:
         return moved
 
     def _save(
-        self, order: PaymentOrder, events: Sequence[OrderTransitioned], *, previous_version: int
+        self,
+        order: PaymentOrder,
+        events: Sequence[OrderTransitioned],
+        *,
+        previous_version: int,
+        actor: str | None = None,
     ) -> None:
-        actor = f"client:{order.client_id}"
-        with UnitOfWork(self.engine, actor=actor, correlation_id=order.id, clock=self.clock) as uow:
-            OrderStore(uow.connection).save(order, events, previous_version=previous_version)
+        """Save the order, its transitions, events and audit in one statement and commit.
+
+        Raises StaleOrder when another writer moved the order on from `previous_version`.
+        """
+        actor = actor or f"client:{order.client_id}"
+        with _OrderUnitOfWork(
+            self.engine, actor=actor, correlation_id=order.id, clock=self.clock
+        ) as uow:
+            uow.staged = OrderStore(uow.connection).stage(
+                order, events, previous_version=previous_version
+            )
             uow.publish(events)
             for event in events:
                 uow.audit(
@@ -176,7 +294,10 @@ class PaymentOrderService:
                     to_state=event.to_state.value,
                     reason=event.reason,
                 )
-            uow.commit()
+            try:
+                uow.commit()
+            except IntegrityError as exc:
+                raise StaleOrder(order.id) from exc
 
     def _reader(self) -> Connection:
         return self.engine.connect().execution_options(**READ_ONLY)

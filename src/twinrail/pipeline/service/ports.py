@@ -32,6 +32,9 @@ class Rail(ABC):
     """One way money leaves or moves: internal ledger, SEPA via open banking, a chain."""
 
     order_type: OrderType
+    # True when `submit` settles the order before it returns (the internal ledger rail); the
+    # pipeline then records hand-over and outcome together instead of one after the other.
+    completes_on_submit: bool = False
 
     @abstractmethod
     def validate(self, order: PaymentOrder) -> None:

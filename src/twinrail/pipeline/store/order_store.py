@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, func, select
 from sqlalchemy.engine import RowMapping
 
 from twinrail.pipeline.domain.model import OrderState, OrderTransitioned, OrderType, PaymentOrder
 from twinrail.pipeline.store.tables import order_transitions, payment_orders
+from twinrail.platform.bulk import StagedWrite
 
 __all__ = ["OrderStore", "StaleOrder"]
 
@@ -60,39 +61,40 @@ class OrderStore:
             query = query.where(payment_orders.c.id > after)
         return [_order(r) for r in self.conn.execute(query).mappings()]
 
-    def save(
+    def stage(
         self, order: PaymentOrder, events: Sequence[OrderTransitioned], *, previous_version: int
-    ) -> None:
-        """Insert (previous_version 0) or update the order, and append its transitions."""
-        if previous_version == 0:
-            self.conn.execute(insert(payment_orders).values(**_values(order)))
-        else:
-            updated = self.conn.execute(
-                update(payment_orders)
-                .where(
-                    and_(
-                        payment_orders.c.id == order.id,
-                        payment_orders.c.version == previous_version,
-                    )
-                )
-                .values(**_values(order))
-            )
-            if updated.rowcount != 1:
-                raise StaleOrder(order.id)
-        if events:
-            self.conn.execute(
-                insert(order_transitions),
-                [
-                    {
-                        "order_id": e.order_id,
-                        "from_state": e.from_state.value if e.from_state else None,
-                        "to_state": e.to_state.value,
-                        "reason": e.reason[:500],
-                        "at": e.at,
-                    }  # fmt: skip
-                    for e in events
-                ],
-            )
+    ) -> list[StagedWrite]:
+        """The writes that insert (previous_version 0) or update the order with its transitions.
+
+        They are staged, to travel in the unit of work's one statement. A writer that started
+        from a stale version fails at commit: the transition it appends has a version another
+        writer already took (unique per order), or the order it inserts exists already.
+        """
+        if not events or events[0].version != previous_version + 1:
+            raise ValueError("a save appends the transitions made since previous_version")
+        transitions = [
+            {
+                "order_id": e.order_id,
+                "version": e.version,
+                "from_state": e.from_state.value if e.from_state else None,
+                "to_state": e.to_state.value,
+                "reason": e.reason[:500],
+                "at": e.at,
+            }  # fmt: skip
+            for e in events
+        ]
+        row = StagedWrite(payment_orders, [_values(order)], None if previous_version == 0 else "id")
+        return [row, StagedWrite(order_transitions, transitions)]
+
+    def in_states(self, states: Sequence[OrderState], limit: int) -> list[PaymentOrder]:
+        """Orders in any of `states`, least recently moved first."""
+        query = (
+            select(payment_orders)
+            .where(payment_orders.c.state.in_([s.value for s in states]))
+            .order_by(payment_orders.c.updated_at, payment_orders.c.id)
+            .limit(limit)
+        )
+        return [_order(r) for r in self.conn.execute(query).mappings()]
 
     def count_by_state(self) -> dict[str, int]:
         query = select(payment_orders.c.state, func.count()).group_by(payment_orders.c.state)
@@ -102,6 +104,6 @@ class OrderStore:
         rows = self.conn.execute(
             select(order_transitions)
             .where(order_transitions.c.order_id == order_id)
-            .order_by(order_transitions.c.id)
+            .order_by(order_transitions.c.version)
         ).mappings()
         return [(r["from_state"], r["to_state"], r["reason"]) for r in rows]

@@ -28,15 +28,19 @@ payment_orders = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
     Index("ix_pipeline_payment_orders_client_id_id", "client_id", "id"),
+    Index("ix_pipeline_payment_orders_state_updated_at", "state", "updated_at"),  # follow-ups
 )
 
 order_transitions = Table(
     "pipeline_order_transitions",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("order_id", String(64), nullable=False, index=True),
+    Column("order_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),  # the order's version this move produced
     Column("from_state", String(32), nullable=True),
     Column("to_state", String(32), nullable=False),
     Column("reason", String(500), nullable=False),
     Column("at", UtcDateTime, nullable=False),
+    # Two writers that started from one version both append its successor: one loses here.
+    Index("ux_pipeline_order_transitions_order_id_version", "order_id", "version", unique=True),
 )
