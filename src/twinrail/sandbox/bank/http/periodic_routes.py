@@ -1,5 +1,6 @@
 """PIS endpoints for standing orders: /v1/periodic-payments/{product}, their authorisations and
-cancellation authorisations (embedded SCA), in the shapes of NextGenPSD2 1.3.11."""
+cancellation authorisations (embedded, redirect or decoupled SCA, chosen as for single payments),
+in the shapes of NextGenPSD2 1.3.11."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from fastapi.responses import JSONResponse
 from twinrail.openbanking.domain.certificates import TppCertificate
 from twinrail.openbanking.domain.psd2 import Psd2Role
 from twinrail.sandbox.bank.domain.accounts import format_amount
-from twinrail.sandbox.bank.domain.authorisation import Authorisation
+from twinrail.sandbox.bank.domain.authorisation import Authorisation, ScaApproach
 from twinrail.sandbox.bank.domain.payments import TransactionStatus
 from twinrail.sandbox.bank.domain.periodic import PeriodicPayment
 from twinrail.sandbox.bank.http.headers import json_body, psu_id, psu_ip_address, require_request_id
+from twinrail.sandbox.bank.http.sca_links import add_sca_links, sca_request, sca_start_json
 from twinrail.sandbox.bank.http.views import authorisation_json, href
 from twinrail.sandbox.bank.service.periodic_service import (
     ORDER,
@@ -102,9 +104,15 @@ async def initiate_periodic_payment(
 ) -> Response:
     psu_ip_address(request, required=True)
     body = await json_body(request)
-    order = orders.initiate(tpp.tpp_id, product, body)
+    sca = sca_request(request)
+    order, auth = orders.initiate_with_sca(tpp.tpp_id, product, body, psu_id(request), sca)
     location = periodic_path(product, order.payment_id)
-    return _json(request, _created_json(order), 201, Location=location, **_EMBEDDED)
+    out, approach = _created_json(order), _EMBEDDED
+    if auth is not None:
+        status_path = f"{location}/authorisations/{auth.authorisation_id}"
+        out = add_sca_links(request, out, auth, status_path)
+        approach = {"ASPSP-SCA-Approach": auth.sca_approach.value}
+    return _json(request, out, 201, Location=location, **approach)
 
 
 @router.get("/periodic-payments/{product}/{payment_id}")
@@ -160,11 +168,14 @@ def _authorisation_routes(segment: str, kind: PeriodicAuthKind) -> None:
     ) -> Response:
         body = await json_body(request, allow_empty=True)
         auth = orders.start_authorisation(
-            tpp.tpp_id, product, payment_id, psu_id(request), body, kind
+            tpp.tpp_id, product, payment_id, psu_id(request), body, kind, sca_request(request)
         )
         location = f"{periodic_path(product, payment_id)}/{segment}/{auth.authorisation_id}"
         out = _auth_body(auth, product, segment, created=True)
-        return _json(request, out, 201, Location=location, **_EMBEDDED)
+        if auth.sca_approach is not ScaApproach.EMBEDDED:
+            out = sca_start_json(request, auth, location)
+        approach = {"ASPSP-SCA-Approach": auth.sca_approach.value}
+        return _json(request, out, 201, Location=location, **approach)
 
     def listing(
         product: str, payment_id: str, request: Request, tpp: PisTpp, orders: Orders

@@ -1,6 +1,7 @@
 """The PSU-facing pages of the sandbox bank, server-rendered with jinja2: the redirect SCA
-(login, "send code", OTP bound to amount and payee, back to the TPP with 303), the simulated
-banking app that approves decoupled SCAs, and a sandbox phone that shows the SMS codes.
+(login, "send code", OTP bound to amount and payee, and a standing order's schedule, back
+to the TPP with 303), the simulated banking app that approves decoupled SCAs, and a sandbox
+phone that shows the SMS codes.
 
 They are a separate ASGI app, served on the bank's PSU port: TLS with the bank's server
 certificate but no client certificate, as a browser reaches a bank's online banking, while the

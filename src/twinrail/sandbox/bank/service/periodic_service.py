@@ -2,7 +2,13 @@
 /v1/periodic-payments/{product}, each owning its transaction, and the executions that run in
 sandbox time (lazily, like settlement: whoever looks sees every execution whose day has come).
 
-The PSU authorises a standing order, and its cancellation, with the embedded SCA.
+The PSU authorises a standing order, and its cancellation, with the SCA approach the bank
+chooses exactly as for single payments (its profile and the TPP's preference headers): embedded
+through PUTs on the authorisation, redirect on the bank's pages, decoupled in its app.
+
+No exemption applies to the initiation: PSD2 RTS art. 14 exempts the later executions of a series
+of recurring payments, but the PSU's creation of the series needs SCA (whatever its amount or
+payee). Executions run only once the order is ACTC, which only a finalised SCA makes it.
 """
 
 from __future__ import annotations
@@ -36,9 +42,15 @@ from twinrail.sandbox.bank.service.payment_service import (
     available_balance,
     creditor_iban_exists,
 )
-from twinrail.sandbox.bank.service.sca_steps import embedded_sca_step
+from twinrail.sandbox.bank.service.sca_steps import (
+    ScaRequest,
+    approach_for,
+    embedded_sca_step,
+    open_authorisation,
+)
 from twinrail.sandbox.bank.store.bank_store import BankStore
 from twinrail.sandbox.bank.store.periodic_store import PeriodicStore
+from twinrail.sandbox.bank.store.sca_store import ScaStore
 
 __all__ = ["PeriodicPaymentService", "PeriodicAuthKind", "ORDER", "ORDER_CANCELLATION"]
 
@@ -53,6 +65,7 @@ class PeriodicPaymentService:
     def __init__(self, bank: BankService) -> None:
         self.engine = bank.engine
         self.clock = bank.clock
+        self.policy = bank.sca_policy
 
     @contextmanager
     def _tx(self) -> Iterator[tuple[BankStore, PeriodicStore]]:
@@ -62,8 +75,17 @@ class PeriodicPaymentService:
     # -- the standing order ----------------------------------------------------------------
     def initiate(self, tpp_id: str, product: str, body: Any) -> PeriodicPayment:
         """POST /v1/periodic-payments/{product}: RCVD, or RJCT when it can never execute."""
+        return self.initiate_with_sca(tpp_id, product, body)[0]
+
+    def initiate_with_sca(
+        self, tpp_id: str, product: str, body: Any, psu_id: str | None = None,
+        sca: ScaRequest | None = None,
+    ) -> tuple[PeriodicPayment, Authorisation | None]:  # fmt: skip
+        """POST with the TPP's SCA headers: the order, and the authorisation the bank opened at
+        once (redirect, decoupled); None when the TPP starts an embedded one itself."""
         now = self.clock()
         request, schedule = parse_periodic_request(body, payment_product(product), now.date())
+        approach = approach_for(self.policy, sca)  # a bad SCA request stores nothing
         reason = None
         if request.currency != "EUR":
             reason = RejectReason.CURRENCY_NOT_ALLOWED
@@ -82,7 +104,14 @@ class PeriodicPaymentService:
                 reject_reason=reason, created_at=now, updated_at=now,
             )  # fmt: skip
             store.add(order)
-        return order
+            if order.status is not TransactionStatus.RCVD or approach is ScaApproach.EMBEDDED:
+                return order, None
+            auth = open_authorisation(
+                self.policy, sca, kind=ORDER, resource_id=order.payment_id, tpp_id=tpp_id,
+                psu_id=psu_id, app_psu_id=debtor.psu_id, now=now,
+            )  # fmt: skip
+            bank.add_authorisation(auth)
+        return order, auth
 
     def _own(
         self, store: PeriodicStore, tpp_id: str, product: str, payment_id: str
@@ -180,13 +209,13 @@ class PeriodicPaymentService:
             )  # fmt: skip
         bank.add_transactions(entries)
 
-    # -- authorisations (embedded SCA) -------------------------------------------------------
+    # -- authorisations ---------------------------------------------------------------------
     def start_authorisation(
         self, tpp_id: str, product: str, payment_id: str, psu_id: str | None, body: Any,
-        kind: PeriodicAuthKind = ORDER,
+        kind: PeriodicAuthKind = ORDER, sca: ScaRequest | None = None,
     ) -> Authorisation:  # fmt: skip
-        """POST .../authorisations (or cancellation-authorisations), optionally with the
-        PSU's password already."""
+        """POST .../authorisations (or cancellation-authorisations) in the approach the bank
+        chooses for `sca`; embedded, optionally with the PSU's password already."""
         payment_product(product)
         self.execute_due()
         now = self.clock()
@@ -200,14 +229,12 @@ class PeriodicPaymentService:
                 for a in bank.authorisations_of(kind, payment_id)
             ):
                 raise StatusInvalid("an authorisation of this periodic payment is under way")
-            auth = Authorisation(
-                authorisation_id=f"auth-{uuid.uuid4().hex}", resource_type=kind,
-                resource_id=payment_id, tpp_id=tpp_id, sca_status=ScaStatus.RECEIVED,
-                sca_approach=ScaApproach.EMBEDDED, psu_id=psu_id, failed_attempts=0,
-                created_at=now, updated_at=now,
+            auth = open_authorisation(
+                self.policy, sca, kind=kind, resource_id=payment_id, tpp_id=tpp_id,
+                psu_id=psu_id, app_psu_id=self._holder(bank, order), now=now,
             )  # fmt: skip
             bank.add_authorisation(auth)
-        if body:
+        if body and auth.sca_approach is ScaApproach.EMBEDDED:
             return self.update_authorisation(
                 tpp_id, product, payment_id, auth.authorisation_id, psu_id, body, kind
             )
@@ -242,8 +269,9 @@ class PeriodicPaymentService:
         auth: Authorisation, now: dt.datetime,
     ) -> StatusInvalid | None:  # fmt: skip
         bank.save_authorisation(auth)
-        account = bank.account(order.debtor_account_id)
-        holder = account.psu_id if account else None
+        holder = self._holder(bank, order)
+        if auth.sca_status is ScaStatus.FINALISED and auth.psu_id:
+            ScaStore(bank.conn).reset_low_value_counter(auth.psu_id)  # "since the last SCA"
         if auth.resource_type == ORDER_CANCELLATION:
             if auth.sca_status is not ScaStatus.FINALISED:
                 return None
@@ -261,6 +289,21 @@ class PeriodicPaymentService:
             accepted = order.accept(now) if auth.psu_id == holder else None
             store.save(accepted or order.reject(RejectReason.NOT_ACCOUNT_HOLDER, now))
         return None
+
+    def record_sca_step(
+        self, bank: BankStore, auth: Authorisation, now: dt.datetime
+    ) -> StatusInvalid | None:
+        """Store a step taken on the PSU's pages (redirect, decoupled) with its effect on the
+        standing order, in the caller's transaction."""
+        store = PeriodicStore(bank.conn)
+        order = store.get(auth.resource_id)
+        if order is None:
+            raise ResourceUnknown("no such periodic payment", location="path")
+        return self._record_step(bank, store, order, auth, now)
+
+    def _holder(self, bank: BankStore, order: PeriodicPayment) -> str | None:
+        account = bank.account(order.debtor_account_id)
+        return account.psu_id if account else None
 
     def _own_authorisation(
         self, bank: BankStore, order: PeriodicPayment, authorisation_id: str, kind: str

@@ -1,6 +1,7 @@
 """The PSU's side of redirect and decoupled SCA: the steps the bank's login / OTP pages and its
 simulated banking app take. Each step owns its transaction and applies the outcome to the
-authorised resource (consent, payment or cancellation) in that same transaction."""
+authorised resource (consent, payment, standing order or a cancellation of either) in that same
+transaction."""
 
 from __future__ import annotations
 
@@ -21,12 +22,23 @@ from twinrail.sandbox.bank.domain.authorisation import (
     send_otp,
 )
 from twinrail.sandbox.bank.domain.consents import AccessKind
-from twinrail.sandbox.bank.domain.dynamic_linking import TransactionChallenge, linked_otp
+from twinrail.sandbox.bank.domain.dynamic_linking import (
+    StandingOrderTerms,
+    TransactionChallenge,
+    linked_otp,
+)
 from twinrail.sandbox.bank.domain.errors import BankRejection, ResourceUnknown, StatusInvalid
+from twinrail.sandbox.bank.domain.periodic import PeriodicPayment
 from twinrail.sandbox.bank.service.bank_service import BankService
 from twinrail.sandbox.bank.service.payment_service import PaymentService
+from twinrail.sandbox.bank.service.periodic_service import (
+    ORDER,
+    ORDER_CANCELLATION,
+    PeriodicPaymentService,
+)
 from twinrail.sandbox.bank.store.bank_store import BankStore
 from twinrail.sandbox.bank.store.payment_store import PaymentStore
+from twinrail.sandbox.bank.store.periodic_store import PeriodicStore
 from twinrail.sandbox.bank.store.sca_store import ScaStore
 
 __all__ = ["PsuScaService", "ScaView", "SandboxSms"]
@@ -60,12 +72,44 @@ class SandboxSms:
     otp: str
 
 
+_STANDING_ORDER_KINDS = (ORDER, ORDER_CANCELLATION)
+
+
+def _terms(order: PeriodicPayment) -> StandingOrderTerms:
+    schedule = order.schedule
+    return StandingOrderTerms(
+        frequency=schedule.frequency.value,
+        start_date=schedule.start_date.isoformat(),
+        end_date=schedule.end_date.isoformat() if schedule.end_date else "",
+        day_of_execution=str(schedule.day_of_execution or ""),
+        execution_rule=schedule.execution_rule.value if schedule.execution_rule else "",
+    )
+
+
+def _order_challenge(bank: BankStore, kind: str, payment_id: str) -> TransactionChallenge:
+    """A standing order's (or its cancellation's) amount, payee and schedule."""
+    order = PeriodicStore(bank.conn).get(payment_id)
+    if order is None:
+        raise ResourceUnknown("no such periodic payment", location="path")
+    request = order.request
+    return TransactionChallenge(
+        kind, request.amount, request.currency, request.creditor_iban, request.creditor_name,
+        request.remittance, schedule=_terms(order),
+    )  # fmt: skip
+
+
 class PsuScaService:
     """Redirect pages and bank-app approvals of one bank."""
 
-    def __init__(self, bank: BankService, payments: PaymentService) -> None:
+    def __init__(
+        self,
+        bank: BankService,
+        payments: PaymentService,
+        periodic: PeriodicPaymentService | None = None,
+    ) -> None:
         self.bank = bank
         self.payments = payments
+        self.periodic = periodic or PeriodicPaymentService(bank)
         self.engine = bank.engine
         self.clock = bank.clock
 
@@ -86,6 +130,8 @@ class PsuScaService:
             ibans = sorted(set().union(*(access.ibans(k) for k in AccessKind)))
             detail = ", ".join(ibans) if ibans else "all your payment accounts"
             return TransactionChallenge("consent", None, "", "", auth.tpp_id, detail)
+        if auth.resource_type in _STANDING_ORDER_KINDS:
+            return _order_challenge(bank, auth.resource_type, auth.resource_id)
         payment = store.get(auth.resource_id)
         if payment is None:
             raise ResourceUnknown("no such payment", location="path")
@@ -109,6 +155,8 @@ class PsuScaService:
         now = self.clock()
         if auth.resource_type == "consent":
             self.bank.record_sca_step(bank, auth, now)
+        elif auth.resource_type in _STANDING_ORDER_KINDS:
+            self.periodic.record_sca_step(bank, auth, now)
         else:
             self.payments.record_sca_step(bank, store, auth, now)
 

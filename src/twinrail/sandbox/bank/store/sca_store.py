@@ -53,6 +53,8 @@ class ScaStore:
         self, debtor_account_id: str, creditor_iban: str, amount: int, currency: str
     ) -> bool:
         """Whether an earlier payment with the same debtor, payee and amount passed an SCA."""
+        # Single payments only: a standing order's own executions need no SCA anyway, and its
+        # creation is never exempted (RTS art. 14), nor does it exempt a one-off payment.
         finalised_sca = exists().where(
             authorisations.c.resource_type == "payment",
             authorisations.c.resource_id == payments.c.payment_id,
