@@ -1,4 +1,4 @@
-"""Signing throughput: the HSM (SoftHSM2 over PKCS#11) against the software key store, one run.
+"""The crypto rail's benchmarks in one run: signing (HSM against software) and the chain watcher.
 
 Prints one JSON line:
   hsm_signs_per_s           canonical signatures per second via PKCS#11 (CKM_ECDSA in the token,
@@ -8,9 +8,16 @@ Prints one JSON line:
   hsm_raw_signs_per_s       CKM_ECDSA calls alone (no normalisation or recovery)
   software_raw_signs_per_s  software raw r||s alone
   messages                  how many distinct 32-byte digests each store signed
+  watcher_blocks_per_s      blocks of `--transfers` token transfers each, all to our deposit
+                            addresses, read and recorded per second by the deposit watcher
+  deposits_credited_per_s   deposits per second end to end: read, recorded, credited into the
+                            ledger (see bench/crypto_watcher.py, which this imports and which
+                            stays runnable alone)
+  blocks, transfers_per_block, deposits, database
 
-Both stores sign the same digests, in the same process, one after the other. Usage:
-  python bench/crypto.py --messages 500
+Both stores sign the same digests, in the same process, one after the other. The defaults are
+small so that the whole run takes well under two minutes; raise them for steadier figures:
+  python bench/crypto.py --messages 500 --blocks 20 --transfers 100 [--database-url postgresql://...]
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from pathlib import Path
 
 from eth_utils.crypto import keccak
 
+from crypto_watcher import measure_watcher  # bench/ is sys.path[0] when run as a script
 from twinrail.crypto.adapters.softhsm import DEFAULT_MODULE, SoftHsm
 from twinrail.crypto.adapters.software_keystore import SoftwareKeyStore
 from twinrail.crypto.service.ports import KeyStore
@@ -52,7 +60,10 @@ def _measure(store: KeyStore, digests: list[bytes]) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--messages", type=int, default=200)
+    parser.add_argument("--blocks", type=int, default=5)
+    parser.add_argument("--transfers", type=int, default=100)
+    parser.add_argument("--database-url", default=None, help="PostgreSQL admin URL")
     args = parser.parse_args()
     digests = [keccak(f"bench message {i}".encode()) for i in range(args.messages)]
 
@@ -70,6 +81,7 @@ def main() -> None:
         finally:
             hsm_store.close()
             software_store.close()
+    watcher = measure_watcher(args.blocks, args.transfers, args.database_url)
 
     print(
         json.dumps(
@@ -80,6 +92,7 @@ def main() -> None:
                 "hsm_raw_signs_per_s": round(hsm_raw, 1),
                 "software_raw_signs_per_s": round(software_raw, 1),
                 "messages": args.messages,
+                **watcher,
             }
         )
     )

@@ -9,7 +9,8 @@ Prints one JSON line:
                            blocks are already confirmed), credit into the ledger and mark credited
   blocks, transfers_per_block, deposits, database
 
-Usage:
+`bench/crypto.py` runs this measurement too (via `measure_watcher`), beside the signing figures;
+this file stays runnable alone for watcher-only runs. Usage:
   python bench/crypto_watcher.py --blocks 20 --transfers 100 [--database-url postgresql://...]
 Without --database-url each phase uses a fresh SQLite file (WAL) in a temporary directory; with a
 PostgreSQL admin URL each phase creates and drops a database of its own.
@@ -147,19 +148,17 @@ def _watcher(
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--blocks", type=int, default=20)
-    parser.add_argument("--transfers", type=int, default=100)
-    parser.add_argument("--database-url", default=None, help="PostgreSQL admin URL")
-    args = parser.parse_args()
-
+def measure_watcher(
+    blocks: int = 20, transfers: int = 100, database_url: str | None = None
+) -> dict[str, object]:
+    """Build `blocks` blocks of `transfers` token transfers on a fresh anvil, then time the watcher
+    reading them (no crediting) and, on a second fresh database, crediting them end to end."""
     with AnvilNode(chain_id=31337) as node, tempfile.TemporaryDirectory() as tmp:
         client = Web3ChainClient(node.url, timeout_s=30)
-        token, receivers, first = _build_chain(client, args.blocks, args.transfers)
+        token, receivers, first = _build_chain(client, blocks, transfers)
         head = client.block_number()
 
-        with _database(args.database_url, Path(tmp)) as engine:
+        with _database(database_url, Path(tmp)) as engine:
             ledger = _prepare(engine, receivers)
             reading = _watcher(
                 engine,
@@ -168,13 +167,13 @@ def main() -> None:
                 token,
                 confirmations=head + 10,
                 first=first,
-                max_blocks_per_pass=args.blocks,
+                max_blocks_per_pass=blocks,
             )
             start = time.perf_counter()
             blocks_read = reading.run_once()  # exactly the minting blocks, not the empty ones
             read_s = time.perf_counter() - start
 
-        with _database(args.database_url, Path(tmp)) as engine:
+        with _database(database_url, Path(tmp)) as engine:
             ledger = _prepare(engine, receivers)
             crediting = _watcher(engine, ledger, client, token, confirmations=1, first=first)
             start = time.perf_counter()
@@ -183,20 +182,26 @@ def main() -> None:
             credit_s = time.perf_counter() - start
             credited = crediting.stats.deposits_credited
 
-    deposits = args.blocks * args.transfers
-    assert credited == deposits, (credited, deposits)
-    print(
-        json.dumps(
-            {
-                "watcher_blocks_per_s": round(blocks_read / read_s, 1),
-                "deposits_credited_per_s": round(credited / credit_s, 1),
-                "blocks": blocks_read,
-                "transfers_per_block": args.transfers,
-                "deposits": deposits,
-                "database": "postgresql" if args.database_url else "sqlite",
-            }
-        )
-    )
+    deposits = blocks * transfers
+    if credited != deposits:
+        raise RuntimeError(f"credited {credited} deposits, expected {deposits}")
+    return {
+        "watcher_blocks_per_s": round(blocks_read / read_s, 1),
+        "deposits_credited_per_s": round(credited / credit_s, 1),
+        "blocks": blocks_read,
+        "transfers_per_block": transfers,
+        "deposits": deposits,
+        "database": "postgresql" if database_url else "sqlite",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--blocks", type=int, default=20)
+    parser.add_argument("--transfers", type=int, default=100)
+    parser.add_argument("--database-url", default=None, help="PostgreSQL admin URL")
+    args = parser.parse_args()
+    print(json.dumps(measure_watcher(args.blocks, args.transfers, args.database_url)))
 
 
 if __name__ == "__main__":

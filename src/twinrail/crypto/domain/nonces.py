@@ -4,6 +4,10 @@ A reservation moves reserved → signed → broadcast → mined. A reservation t
 can be released; the next reservation takes the lowest released nonce before a new one, so the
 sequence the chain sees has no gaps. Once signed, the same raw bytes are what gets (re)broadcast:
 a restart must never sign a second, different transaction for the same nonce.
+
+A signed reservation becomes `superseded` when the chain used its nonce for a transaction that is
+not one of ours (the key signed elsewhere, or the account nonce moved) and that use is final: our
+bytes can then never be mined, and the purpose (`ref`) is free to take a fresh nonce.
 """
 
 from __future__ import annotations
@@ -28,14 +32,19 @@ class ReservationStatus(StrEnum):
     BROADCAST = "broadcast"
     MINED = "mined"
     RELEASED = "released"
+    SUPERSEDED = "superseded"  # the chain used the nonce for a transaction not ours
 
 
 _NEXT: dict[ReservationStatus, frozenset[ReservationStatus]] = {
     ReservationStatus.RESERVED: frozenset({ReservationStatus.SIGNED, ReservationStatus.RELEASED}),
-    ReservationStatus.SIGNED: frozenset({ReservationStatus.BROADCAST, ReservationStatus.MINED}),
-    ReservationStatus.BROADCAST: frozenset({ReservationStatus.MINED}),
-    ReservationStatus.MINED: frozenset(),
+    ReservationStatus.SIGNED: frozenset(
+        {ReservationStatus.BROADCAST, ReservationStatus.MINED, ReservationStatus.SUPERSEDED}
+    ),
+    ReservationStatus.BROADCAST: frozenset({ReservationStatus.MINED, ReservationStatus.SUPERSEDED}),
+    # mined, then a reorg took the block away and another transaction took the nonce for good
+    ReservationStatus.MINED: frozenset({ReservationStatus.SUPERSEDED}),
     ReservationStatus.RELEASED: frozenset({ReservationStatus.RESERVED}),
+    ReservationStatus.SUPERSEDED: frozenset(),
 }
 
 

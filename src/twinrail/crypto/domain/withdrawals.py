@@ -2,8 +2,12 @@
 
 held → signed → broadcast → mined → final, or reverted (mined with status 0), refused (the
 fee would exceed the chain's cap) or failed (the node says the transfer would revert). A mined
-withdrawal whose block a reorg took away goes back to broadcast. Every move is a
-`WithdrawalTransitioned` event carrying its reason.
+withdrawal whose block a reorg took away goes back to broadcast. A signed or broadcast withdrawal
+whose nonce the chain used for a transaction not ours (for good) is signed again at a fresh nonce
+(back to signed). Every move is a `WithdrawalTransitioned` event carrying its reason.
+
+A withdrawal the hot wallet cannot pay the gas for stays where it is, with the reason recorded,
+and raises one `HotWalletUnderfunded` alert (`note_underfunded`).
 
 The ledger follows the states: the customer's funds are held from the request on; `final` posts
 the hold, every terminal state but `final` voids it, and `final` and `reverted` book the fee
@@ -30,6 +34,9 @@ __all__ = [
     "Withdrawal",
     "WithdrawalRequest",
     "WithdrawalTransitioned",
+    "HotWalletUnderfunded",
+    "UNDERFUNDED_PREFIX",
+    "note_underfunded",
     "InvalidWithdrawal",
     "UnknownWithdrawal",
     "WithdrawalConflict",
@@ -92,8 +99,9 @@ S = WithdrawalStatus
 TERMINAL = frozenset({S.FINAL, S.REVERTED, S.REFUSED, S.FAILED})
 _NEXT: dict[WithdrawalStatus, frozenset[WithdrawalStatus]] = {
     S.HELD: frozenset({S.SIGNED, S.REFUSED, S.FAILED}),
-    S.SIGNED: frozenset({S.BROADCAST, S.MINED}),
-    S.BROADCAST: frozenset({S.MINED, S.BROADCAST}),  # to itself: a stuck one replaced
+    # back to / again signed: the nonce was used by a transaction not ours, re-signed at a new one
+    S.SIGNED: frozenset({S.BROADCAST, S.MINED, S.SIGNED}),
+    S.BROADCAST: frozenset({S.MINED, S.BROADCAST, S.SIGNED}),  # to itself: replaced or resent
     S.MINED: frozenset({S.FINAL, S.REVERTED, S.BROADCAST}),  # back: a reorg dropped the block
     S.FINAL: frozenset(),
     S.REVERTED: frozenset(),
@@ -205,6 +213,49 @@ class WithdrawalTransitioned:
             "block_number": w.block_number,
             "fee": str(w.fee) if w.fee is not None else None,
         }
+
+
+UNDERFUNDED_PREFIX = "hot wallet lacks gas"
+
+
+@dataclass(frozen=True, slots=True)
+class HotWalletUnderfunded:
+    """Alert: the hot wallet has less ETH than a withdrawal's value plus its maximum gas cost."""
+
+    topic: ClassVar[str] = "crypto.hot_wallet_underfunded"
+    withdrawal: Withdrawal
+    hot_address: str
+    needed: int  # wei: value + gas limit × max fee per gas
+    available: int  # wei on the hot wallet when checked
+
+    @property
+    def stream_id(self) -> str:
+        return f"crypto-withdrawal-{self.withdrawal.id}"
+
+    @property
+    def stream_version(self) -> int:
+        return self.withdrawal.version
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "chain_id": self.withdrawal.chain_id,
+            "address": self.hot_address,
+            "needed": str(self.needed),
+            "available": str(self.available),
+            "withdrawal_id": self.withdrawal.id,
+            "severity": "alert",
+        }
+
+
+def note_underfunded(
+    w: Withdrawal, hot_address: str, needed: int, available: int, at: dt.datetime
+) -> tuple[Withdrawal, HotWalletUnderfunded | None]:
+    """`w` with the shortfall as its reason (status unchanged); the alert only the first time."""
+    reason = f"{UNDERFUNDED_PREFIX}: needs {needed} wei, has {available}"
+    first = not w.reason.startswith(UNDERFUNDED_PREFIX)
+    noted = replace(w, reason=reason, updated_at=at, version=w.version + 1)
+    alert = HotWalletUnderfunded(noted, hot_address, needed, available) if first else None
+    return noted, alert
 
 
 def hold_id_for(withdrawal_id: str) -> str:

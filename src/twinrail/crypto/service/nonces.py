@@ -54,35 +54,86 @@ class NonceManager:
                 uow.connection, chain_id, address, chain_nonce, now
             )
             # After the lock: a concurrent reserve for the same ref has committed by now.
-            existing = nonce_store.find_by_ref(uow.connection, chain_id, address, ref)
-            seen = max(seen, chain_nonce)
-            next_nonce = max(next_nonce, seen)
-            if existing is not None:
-                if existing.status is not ReservationStatus.RESERVED or existing.nonce >= seen:
-                    return existing
-                # Unsigned, and the chain has used this nonce without us: take a fresh one.
-                stale = _moved(existing, ReservationStatus.RELEASED, now, ref=None)
-                nonce_store.update_reservation(uow.connection, stale)
-            released = nonce_store.lowest_released(uow.connection, chain_id, address, seen)
-            if released is not None:
-                reservation = _moved(released, ReservationStatus.RESERVED, now, ref=ref)
-                nonce_store.update_reservation(uow.connection, reservation)
-            else:
-                reservation = NonceReservation(
-                    chain_id=chain_id,
-                    address=address,
-                    nonce=next_nonce,
-                    ref=ref,
-                    status=ReservationStatus.RESERVED,
-                    raw_tx=None,
-                    tx_hash=None,
-                    updated_at=now,
-                )
-                nonce_store.insert_reservation(uow.connection, reservation)
-                next_nonce += 1
-            nonce_store.save_counter(uow.connection, chain_id, address, (next_nonce, seen), now)
+            reservation = self._reserve_locked(
+                uow, chain_id, address, ref, (next_nonce, max(seen, chain_nonce)), now
+            )
             uow.commit()
             return reservation
+
+    def supersede(
+        self, chain_id: int, address: str, nonce: int, ref: str, *, chain_nonce: int
+    ) -> NonceReservation:
+        """The chain used `nonce` for a transaction not ours, for good: record our signed
+        version(s) as superseded and reserve a fresh nonce for `ref`, in one transaction.
+
+        The caller has checked that none of the nonce's attempts has a receipt and that the
+        account's nonce at a final block is past `nonce` (so our bytes can never be mined). A
+        second caller (another worker) gets the fresh reservation the first one made.
+        """
+        address = checksum_address(address)
+        with self._uow() as uow:
+            now = self._clock()
+            next_nonce, seen = nonce_store.lock_counter(
+                uow.connection, chain_id, address, chain_nonce, now
+            )
+            current = nonce_store.find_by_nonce(uow.connection, chain_id, address, nonce)
+            if current is None or current.ref != ref:
+                already = nonce_store.find_by_ref(uow.connection, chain_id, address, ref)
+                if already is None or already.nonce == nonce:
+                    raise NonceStateConflict(
+                        "the nonce is not held for this ref", chain_id=chain_id, nonce=nonce
+                    )
+                return already  # another worker superseded it first
+            if chain_nonce <= nonce:
+                raise NonceStateConflict(
+                    "the chain has not used this nonce yet", chain_id=chain_id, nonce=nonce
+                )
+            superseded = _moved(current, ReservationStatus.SUPERSEDED, now, ref=None)
+            nonce_store.update_reservation(uow.connection, superseded)
+            reservation = self._reserve_locked(
+                uow, chain_id, address, ref, (next_nonce, max(seen, chain_nonce)), now
+            )
+            uow.commit()
+            return reservation
+
+    def _reserve_locked(
+        self,
+        uow: UnitOfWork,
+        chain_id: int,
+        address: str,
+        ref: str,
+        counter: nonce_store.Counter,
+        now: dt.datetime,
+    ) -> NonceReservation:
+        """`reserve` once the counter row is locked; saves the counter (the caller commits)."""
+        next_nonce, seen = counter
+        existing = nonce_store.find_by_ref(uow.connection, chain_id, address, ref)
+        next_nonce = max(next_nonce, seen)
+        if existing is not None:
+            if existing.status is not ReservationStatus.RESERVED or existing.nonce >= seen:
+                return existing
+            # Unsigned, and the chain has used this nonce without us: take a fresh one.
+            stale = _moved(existing, ReservationStatus.RELEASED, now, ref=None)
+            nonce_store.update_reservation(uow.connection, stale)
+        released = nonce_store.lowest_released(uow.connection, chain_id, address, seen)
+        if released is not None:
+            reservation = _moved(released, ReservationStatus.RESERVED, now, ref=ref)
+            nonce_store.update_reservation(uow.connection, reservation)
+        else:
+            reservation = NonceReservation(
+                chain_id=chain_id,
+                address=address,
+                nonce=next_nonce,
+                ref=ref,
+                status=ReservationStatus.RESERVED,
+                raw_tx=None,
+                tx_hash=None,
+                updated_at=now,
+            )
+            nonce_store.insert_reservation(uow.connection, reservation)
+            next_nonce += 1
+        nonce_store.save_counter(uow.connection, chain_id, address, (next_nonce, seen), now)
+        return reservation
 
     def record_signed(
         self,

@@ -6,6 +6,8 @@ Steps (each ends by saving the new status with its event and audit record):
   it above the chain's fee caps (`refused`, hold released) or when the node says it would revert
   (`failed`, hold released); reserve the nonce for the withdrawal id; sign; store the signed
   bytes with the nonce (`NonceManager.record_signed`) BEFORE anything is broadcast.
+  A hot wallet short of ETH for value + gas leaves the withdrawal held with the shortfall as its
+  reason, and raises one `crypto.hot_wallet_underfunded` alert; it is signed once funded.
 - signed → broadcast: hand the stored bytes to the node (again and again if need be: the same
   bytes are harmless to resend).
 - broadcast → mined: a receipt of any signed version of the nonce; a version not mined within
@@ -13,6 +15,16 @@ Steps (each ends by saving the new status with its event and audit record):
 - mined → final or reverted: once the block has the chain's confirmations (or is under the
   node's finalized/safe tag): post the hold or release it, and book the fee actually paid.
   A receipt that disappeared or moved to another block (a reorg) sends it back to broadcast.
+
+Nonce recovery, when no signed version of the nonce has a receipt. If the account's mined nonce
+is still at or below ours and the node no longer knows any version, the node dropped it: the same
+bytes are broadcast again (never new ones: ours could still be mined). If the chain used our
+nonce for a transaction not ours (the key signed elsewhere, the account nonce moved; the node
+answers `nonce too low`), nothing is done until that use is final (the account's nonce at the
+final height is past ours); then our bytes can never be mined, the reservation is recorded as
+superseded and the withdrawal is signed again at a fresh nonce (back to signed, one audited move).
+A crash between superseding and signing again leaves a fresh unsigned nonce held for the
+withdrawal, which the next round signs.
 
 Crash safety. The ledger and the withdrawal row are written in separate transactions, always
 ledger first with deterministic ids, so a retry replays rather than repeats. Before signing, the
@@ -44,12 +56,13 @@ from twinrail.crypto.domain.errors import (
     NonceStateConflict,
 )
 from twinrail.crypto.domain.fees import FeePolicy, check_fee_within_caps, replacement_fees
-from twinrail.crypto.domain.nonces import NonceReservation, ReservationStatus
+from twinrail.crypto.domain.nonces import NonceReservation, ReservationStatus, TxAttempt
 from twinrail.crypto.domain.transactions import Eip1559Transaction, FeeQuote
 from twinrail.crypto.domain.withdrawals import (
     Withdrawal,
     WithdrawalFault,
     WithdrawalStatus,
+    note_underfunded,
     transition,
 )
 from twinrail.crypto.service.block_reader import JsonRpcBlockReader
@@ -179,7 +192,7 @@ class WithdrawalProcessor:
         finally:
             self._signing.release()
 
-    def _sign(self, w: Withdrawal) -> Withdrawal:
+    def _sign(self, w: Withdrawal) -> Withdrawal | None:
         reservation = self._reservation(w)
         if reservation is None or reservation.raw_tx is None:
             try:
@@ -192,6 +205,9 @@ class WithdrawalProcessor:
                 return self._unsent(w, S.FAILED, reason, reservation)
             if not self._books.hold_is_pending(w.hold_id):
                 return self._unsent(w, S.FAILED, "the hold is no longer pending", reservation)
+            short = self._shortfall(tx)
+            if short is not None:
+                return self._underfunded(w, *short)
             hot = self.hot_address
             reservation = self._nonces.reserve(
                 self.chain.chain_id, hot, w.id, chain_nonce=self._client.mined_nonce(hot)
@@ -250,10 +266,23 @@ class WithdrawalProcessor:
     # signed → broadcast
 
     def _broadcast(self, w: Withdrawal) -> Withdrawal | None:
+        reservation = self._reservation(w)
+        if reservation is not None and reservation.raw_tx is None:
+            return self._resign(w, reservation, f"nonce {w.nonce} was superseded")
         reservation = self._signed_reservation(w)
         try:
             self._outgoing.broadcast(reservation)
-        except (NodeError, NodeUnavailable) as exc:
+        except NodeError as exc:
+            # e.g. `nonce too low` for bytes not ours: re-signed once that use of it is final
+            if self._client.mined_nonce(reservation.address) > reservation.nonce:
+                return self._supersede_if_final(w, reservation)
+            assert reservation.raw_tx is not None
+            short = self._shortfall(decode_transaction(reservation.raw_tx, reservation.address))
+            if short is not None:  # e.g. another payout spent the gas money since signing
+                return self._underfunded(w, *short)
+            log.warning("withdrawal %s: broadcast refused, retrying: %s", w.id, exc.message)
+            return None
+        except NodeUnavailable as exc:
             # stays signed: the same bytes are offered again next round, never new ones
             log.warning("withdrawal %s: broadcast failed, retrying later: %s", w.id, exc.message)
             return None
@@ -263,6 +292,9 @@ class WithdrawalProcessor:
     # broadcast → mined (replacing a stuck transaction)
 
     def _await_receipt(self, w: Withdrawal) -> Withdrawal | None:
+        reservation = self._reservation(w)
+        if reservation is not None and reservation.raw_tx is None:
+            return self._resign(w, reservation, f"nonce {w.nonce} was superseded")
         reservation = self._signed_reservation(w)
         attempts = self._nonces.attempts(
             self.chain.chain_id, reservation.address, reservation.nonce
@@ -291,8 +323,126 @@ class WithdrawalProcessor:
             except NodeError:
                 pass  # already in the pool, or the node has it another way
             return None
+        if self._client.mined_nonce(reservation.address) > reservation.nonce:
+            # none of ours is mined, yet the nonce is used (the pool may still list ours)
+            return self._supersede_if_final(w, reservation)
+        if not self._node_knows(attempts):
+            resent = self._resend_dropped(w, attempts)
+            if resent is not None:
+                return resent
+            # refused again (e.g. its max fee is now below the base fee): the stuck rule applies
         if reservation.updated_at <= self._clock() - self._stuck_after:
             return self._replace(w, reservation)
+        return None
+
+    # nonce recovery: dropped, or used by a transaction not ours
+
+    def _node_knows(self, attempts: list[TxAttempt]) -> bool:
+        return any(
+            self._client.request("eth_getTransactionByHash", [a.tx_hash]) is not None
+            for a in attempts
+        )
+
+    def _resend_dropped(self, w: Withdrawal, attempts: list[TxAttempt]) -> Withdrawal | None:
+        """The node forgot our unmined transaction and the nonce is still free: ours may still be
+        mined, so the same bytes go out again, never a new signature (None: the node refused)."""
+        latest = attempts[-1]
+        try:
+            self._client.send_raw_transaction(latest.raw_tx)
+        except NodeError as exc:
+            log.warning("withdrawal %s: dropped; resend refused: %s", w.id, exc.message)
+            return None
+        return self._move(
+            w,
+            S.BROADCAST,
+            f"dropped by the node unmined (nonce {latest.nonce} still free): same bytes resent",
+        )
+
+    def _supersede_if_final(
+        self, w: Withdrawal, reservation: NonceReservation
+    ) -> Withdrawal | None:
+        """The chain used our nonce and none of our versions has a receipt: once that use is
+        final our bytes can never be mined, so the withdrawal is signed again at a fresh nonce."""
+        hot, nonce = reservation.address, reservation.nonce
+        final_nonce = int(
+            self._client.request("eth_getTransactionCount", [hot, hex(self._final_height())]), 16
+        )
+        attempts = self._nonces.attempts(self.chain.chain_id, hot, nonce)
+        if final_nonce <= nonce or any(self._client.receipt(a.tx_hash) for a in attempts):
+            log.info("withdrawal %s: nonce %s used on chain, not final yet", w.id, nonce)
+            return None  # not final yet (or one of ours was mined meanwhile): next round
+        hashes = ", ".join(a.tx_hash for a in attempts)
+        fresh = self._nonces.supersede(
+            self.chain.chain_id, hot, nonce, w.id, chain_nonce=self._client.mined_nonce(hot)
+        )
+        why = (
+            f"nonce {nonce} was used on chain by a transaction not ours, so {hashes} can never"
+            " be mined: superseded"
+        )
+        return self._resign(w, fresh, why)
+
+    def _resign(self, w: Withdrawal, reservation: NonceReservation, why: str) -> Withdrawal | None:
+        """Sign `w` again at its fresh (superseding) nonce, or adopt the bytes stored for it."""
+        if reservation.raw_tx is None:
+            try:
+                tx = self._priced(w)
+            except (FeeCapExceeded, NodeError) as exc:
+                log.warning("withdrawal %s: cannot re-sign yet: %s", w.id, exc.message)
+                return None  # the fresh nonce stays held for it; retried next round
+            short = self._shortfall(tx)
+            if short is not None:
+                return self._underfunded(w, *short)
+            self._probe("before_sign", w)
+            signed = self._sender.sign(replace(tx, nonce=reservation.nonce))
+            fees = FeeQuote(tx.max_fee_per_gas, tx.max_priority_fee_per_gas)
+            reservation = self._nonces.record_signed(
+                self.chain.chain_id,
+                reservation.address,
+                reservation.nonce,
+                signed.raw,
+                signed.tx_hash,
+                fees,
+            )
+            self._probe("signed", w)
+        return self._move(
+            w,
+            S.SIGNED,
+            f"{why}; signed again with nonce {reservation.nonce}",
+            nonce=reservation.nonce,
+            tx_hash=reservation.tx_hash,
+        )
+
+    # a hot wallet without the ETH for gas
+
+    def _shortfall(self, tx: Eip1559Transaction) -> tuple[int, int] | None:
+        """(needed, available) wei when the hot wallet cannot pay value + maximum gas cost."""
+        needed = tx.value + tx.gas * tx.max_fee_per_gas
+        available = self._client.balance(self.hot_address)
+        return (needed, available) if available < needed else None
+
+    def _underfunded(self, w: Withdrawal, needed: int, available: int) -> Withdrawal | None:
+        """Record the shortfall on `w` (its status unchanged) and alert once; None: no move."""
+        noted, alert = note_underfunded(w, self.hot_address, needed, available, self._clock())
+        if noted.reason == w.reason:
+            return None
+        with UnitOfWork(
+            self._engine, actor="crypto.withdrawals", correlation_id=w.id, clock=self._clock
+        ) as uow:
+            withdrawal_store.update_withdrawal(uow.connection, noted, previous_version=w.version)
+            if alert is not None:
+                uow.publish([alert])
+                uow.audit(
+                    alert.topic,
+                    f"crypto_withdrawal:{w.id}",
+                    outcome="refused",
+                    reason=noted.reason,
+                    chain_id=w.chain_id,
+                    address=self.hot_address,
+                    needed=str(needed),
+                    available=str(available),
+                )
+            uow.commit()
+        log.warning("withdrawal %s waits: %s", w.id, noted.reason)
         return None
 
     def _replace(self, w: Withdrawal, stuck: NonceReservation) -> Withdrawal | None:

@@ -73,7 +73,8 @@ nonce_reservations = Table(
     # one live nonce per purpose (a withdrawal id): a retried reserve returns the same nonce
     UniqueConstraint("chain_id", "address", "ref", name="uq_crypto_nonce_reservations_ref"),
     CheckConstraint(
-        "status IN ('reserved', 'signed', 'broadcast', 'mined', 'released')", name="status_known"
+        "status IN ('reserved', 'signed', 'broadcast', 'mined', 'released', 'superseded')",
+        name="status_known",
     ),
     CheckConstraint("nonce >= 0", name="nonce_non_negative"),
 )
