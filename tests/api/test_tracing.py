@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 from fastapi.testclient import TestClient
@@ -71,8 +71,18 @@ def test_one_payment_order_is_one_trace_from_the_server_span_to_the_ledger_and_o
         if span.name.startswith("ledger."):
             assert _ancestors(span, by_id)[-1] == server.name
     if group_commit:
-        # shared commits run on committer threads, each batch a span of its own
-        assert any(s.name == "ledger.post_bulk" for s in finished)
+        # shared commits run on committer threads, each batch a span of its own that links to
+        # every caller it served: here the pipeline's span of this order (hold, then post)
+        (pipeline,) = [s for s in in_trace if s.name == "pipeline.create_order"]
+        batches = [
+            s for s in finished
+            if s.name == "ledger.group_commit"
+            and any(link.context.span_id == pipeline.context.span_id for link in s.links)
+        ]  # fmt: skip
+        assert len(batches) == 2
+        assert all(
+            any(c.name == "ledger.post_bulk" for c in _children(b, finished)) for b in batches
+        )
         return
     assert {"ledger.place_hold", "ledger.post_hold"} <= {s.name for s in in_trace}
     ledger_commits = [
@@ -127,3 +137,7 @@ def test_an_otlp_endpoint_in_the_environment_installs_an_exporting_provider() ->
     env.pop("TWINRAIL_OTLP_ENDPOINT")
     ran = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert ran.stdout.split() == ["NoneType", "ProxyTracerProvider"], ran.stderr
+
+
+def _children(parent: ReadableSpan, spans: Sequence[ReadableSpan]) -> list[ReadableSpan]:
+    return [s for s in spans if s.parent is not None and s.parent.span_id == parent.context.span_id]

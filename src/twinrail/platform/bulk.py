@@ -29,11 +29,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import ClauseElement
 
 __all__ = [
     "StagedWrite",
     "write_all",
     "write_and_commit",
+    "execute_and_commit",
+    "fetch_in_one_trip",
     "as_sqlalchemy_errors",
 ]
 
@@ -84,6 +89,69 @@ def write_and_commit(conn: Connection, writes: Sequence[StagedWrite]) -> None:
     else:
         write_all(conn, writes)
     conn.commit()  # SQLAlchemy's bookkeeping; on PostgreSQL the driver is already idle
+
+
+def execute_and_commit(conn: Connection, statement: UpdateBase) -> list[tuple[Any, ...]]:
+    """Run one statement in its own transaction and commit; return its rows (RETURNING).
+
+    On PostgreSQL the statement and COMMIT travel in one round trip (pipeline mode), for the
+    small writes that would otherwise cost two on every request. Rows come back as the driver
+    gives them (no result type processing): keep RETURNING to plain columns.
+    """
+    if conn.in_transaction():
+        raise RuntimeError("execute_and_commit runs its own transaction")
+    if conn.dialect.name != "postgresql":
+        with conn.begin():
+            result = conn.execute(statement)
+            return [tuple(r) for r in result] if result.returns_rows else []
+    raw = _driver(conn)
+    sql, params = _compiled(conn, statement)
+    with as_sqlalchemy_errors(conn, sql):
+        try:
+            with raw.pipeline():
+                cursor = raw.cursor()
+                cursor.execute(sql, params)
+                raw.commit()
+        except BaseException:
+            raw.rollback()
+            raise
+        return [tuple(r) for r in cursor.fetchall()] if cursor.description else []
+
+
+def fetch_in_one_trip(
+    conn: Connection, statements: Sequence[ClauseElement]
+) -> list[list[tuple[Any, ...]]]:
+    """Run `statements` in order inside the caller's transaction; each one's rows.
+
+    On PostgreSQL they are sent together (pipeline mode) and cost one round trip, where
+    SQLAlchemy would wait for each. The server still runs them one after the other, each with
+    its own snapshot: a lock taken by one is held before the next reads. Rows are the driver's
+    (no result type processing): select plain columns and convert in the caller.
+    """
+    if conn.dialect.name != "postgresql":
+        return [[tuple(r) for r in conn.execute(s)] for s in statements]  # type: ignore[call-overload]
+    raw = _driver(conn)
+    compiled = [_compiled(conn, s) for s in statements]
+    with as_sqlalchemy_errors(conn, compiled[0][0] if compiled else ""):
+        with raw.pipeline():
+            cursors = []
+            for sql, params in compiled:
+                cursor = raw.cursor()
+                cursor.execute(sql, params)
+                cursors.append(cursor)
+        return [[tuple(r) for r in c.fetchall()] if c.description else [] for c in cursors]
+
+
+def _compiled(conn: Connection, statement: ClauseElement) -> tuple[str, dict[str, Any]]:
+    """The SQL text and driver parameters of `statement`, bound as SQLAlchemy would bind them."""
+    compiled = statement.compile(dialect=conn.dialect)
+    assert isinstance(compiled, SQLCompiler)
+    params = dict(compiled.construct_params())
+    for name, bind in compiled.binds.items():
+        process = bind.type.bind_processor(conn.dialect)
+        if process is not None and name in params:
+            params[name] = process(params[name])
+    return compiled.string, params
 
 
 def _write_with_executemany(conn: Connection, w: StagedWrite) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from twinrail.platform.types import SqliteAmountSum
 
-__all__ = ["metadata", "create_db_engine", "READ_ONLY", "normalise_url"]
+__all__ = ["metadata", "create_db_engine", "READ_ONLY", "normalise_url", "statement_reader"]
 
 metadata = MetaData(
     naming_convention={
@@ -29,6 +29,19 @@ metadata = MetaData(
 )
 
 READ_ONLY = {"twinrail_read_only": True}
+
+
+def statement_reader(engine: Engine) -> Connection:
+    """A connection for ONE read statement, with no transaction around it on PostgreSQL.
+
+    A read in a transaction costs a round trip for the query and another for the ROLLBACK that
+    returns the connection to the pool; a single statement is consistent on its own. Several
+    statements that must agree need a transaction: use `READ_ONLY` for those.
+    """
+    conn = engine.connect()
+    if engine.dialect.name == "postgresql":
+        return conn.execution_options(isolation_level="AUTOCOMMIT")
+    return conn.execution_options(**READ_ONLY)
 
 
 def normalise_url(url: str) -> str:

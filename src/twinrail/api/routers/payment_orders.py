@@ -10,12 +10,11 @@ from twinrail.api.deps import (
     CurrentPrincipal,
     PageCursor,
     PageLimit,
-    Services,
     ServicesDep,
     needs,
 )
 from twinrail.api.domain.cursor import encode_cursor
-from twinrail.api.domain.model import Principal
+from twinrail.api.domain.model import CustomerAccount
 from twinrail.api.domain.roles import Permission
 from twinrail.api.idempotent_route import IdempotentRoute
 from twinrail.api.schemas import PaymentOrderCreate, PaymentOrderPage, PaymentOrderPublic
@@ -56,10 +55,18 @@ def create_payment_order(
     follow them by polling or by webhooks.
     """
     services.payment_orders.rails.rail_for(body.type)  # "rail not enabled" before anything else
-    source = services.customers.account(principal, body.source_account_id)
+    internal = body.type is OrderType.INTERNAL_TRANSFER
+    if internal and body.destination_account_id is None:
+        raise InvalidOrder("destination_account_id is required for an internal transfer")
+    ids = [body.source_account_id]
+    if internal and body.destination_account_id is not None:
+        ids.append(body.destination_account_id)
+    source, *destination = services.customers.accounts_by_id(principal, *ids)
     if source.asset != body.asset:
         raise InvalidOrder("the source account must hold the order's asset", asset=body.asset)
-    destination_ledger_account, metadata = _destination(body, principal, services)
+    destination_ledger_account, metadata = _destination(
+        body, destination[0] if destination else None
+    )
     metadata["source_account_id"] = source.id
     order = services.payment_orders.create(
         CreatePaymentOrder(
@@ -74,7 +81,7 @@ def create_payment_order(
 
 
 def _destination(
-    body: PaymentOrderCreate, principal: Principal, services: Services
+    body: PaymentOrderCreate, destination: CustomerAccount | None
 ) -> tuple[str, dict[str, Any]]:
     """The ledger account money goes to (if ours) and what the order keeps about where it goes."""
     party = body.counterparty
@@ -83,10 +90,7 @@ def _destination(
         metadata["counterparty"] = party.model_dump(exclude_none=True)
     if body.travel_rule is not None:
         metadata["travel_rule"] = body.travel_rule
-    if body.type is OrderType.INTERNAL_TRANSFER:
-        if body.destination_account_id is None:
-            raise InvalidOrder("destination_account_id is required for an internal transfer")
-        destination = services.customers.account(principal, body.destination_account_id)
+    if destination is not None:  # an internal transfer
         if destination.asset != body.asset:
             raise InvalidOrder("both accounts must hold the order's asset", asset=body.asset)
         metadata["destination_account_id"] = destination.id

@@ -20,7 +20,7 @@ from twinrail.ledger.domain.model import Balance, Limits, Side
 from twinrail.ledger.service.ledger_service import LedgerService
 from twinrail.ledger.service.statements import StatementPage
 from twinrail.platform.clock import Clock, utc_now
-from twinrail.platform.db import READ_ONLY
+from twinrail.platform.db import READ_ONLY, statement_reader
 from twinrail.platform.uow import UnitOfWork
 
 __all__ = ["CustomerService", "CreateCustomer", "OpenCustomerAccount", "CUSTOMER_FUNDS_CODE"]
@@ -109,6 +109,16 @@ class CustomerService:
         if found is None:
             raise ResourceNotFound("no such account", resource="account")
         return found
+
+    def accounts_by_id(self, principal: Principal, *account_ids: str) -> list[CustomerAccount]:
+        """The caller's accounts in the order asked, in one read; 404 if any is not theirs."""
+        with statement_reader(self.engine) as conn:
+            found = {
+                a.id: a for a in ApiStore(conn).accounts(list(account_ids), principal.tenant_id)
+            }
+        if any(account_id not in found for account_id in account_ids):
+            raise ResourceNotFound("no such account", resource="account")
+        return [found[account_id] for account_id in account_ids]
 
     def accounts(
         self, principal: Principal, customer_id: str | None, after: str | None, limit: int

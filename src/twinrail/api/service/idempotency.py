@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from twinrail.api.domain.errors import IdempotencyKeyInFlight, IdempotencyKeyReused
 from twinrail.api.store.tables import idempotency_keys as keys
+from twinrail.platform.bulk import execute_and_commit
 from twinrail.platform.clock import Clock, utc_now
 
 __all__ = ["IdempotencyService", "StoredResponse"]
@@ -61,10 +62,11 @@ class IdempotencyService:
             "expires_at": now + self.ttl,
         }
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        with self.engine.begin() as conn:
-            insert = dialect.insert(keys).values(**values).on_conflict_do_nothing()
-            if conn.execute(insert.returning(keys.c.key)).first() is not None:
+        insert = dialect.insert(keys).values(**values).on_conflict_do_nothing()
+        with self.engine.connect() as conn:  # the usual case, a new key: one round trip
+            if execute_and_commit(conn, insert.returning(keys.c.key)):
                 return None  # rowcount is not reliable for ON CONFLICT on every driver
+        with self.engine.begin() as conn:
             where = and_(keys.c.client_id == client_id, keys.c.key == key)
             row = conn.execute(select(keys).where(where).with_for_update()).mappings().one()
             stale = row["expires_at"] <= now or (
@@ -87,8 +89,9 @@ class IdempotencyService:
 
     def complete(self, client_id: str, key: str, response: StoredResponse) -> None:
         """Store the response the key's request produced, for replay until the key expires."""
-        with self.engine.begin() as conn:
-            conn.execute(
+        with self.engine.connect() as conn:
+            execute_and_commit(
+                conn,
                 update(keys)
                 .where(and_(keys.c.client_id == client_id, keys.c.key == key))
                 .values(
@@ -96,7 +99,7 @@ class IdempotencyService:
                     status_code=response.status_code,
                     response_body=response.body.decode(),
                     content_type=response.content_type,
-                )
+                ),
             )
 
     def release(self, client_id: str, key: str) -> None:

@@ -196,6 +196,20 @@ class ApiStore:
         row = self.conn.execute(query).mappings().first()
         return _account(row) if row else None
 
+    def account_of_ledger_account(self, ledger_account_id: str) -> CustomerAccount | None:
+        """The customer account a ledger account backs (any tenant: platform-internal)."""
+        query = select(customer_accounts).where(
+            customer_accounts.c.ledger_account_id == ledger_account_id
+        )
+        row = self.conn.execute(query).mappings().first()
+        return _account(row) if row else None
+
+    def accounts(self, account_ids: list[str], tenant_id: str | None) -> list[CustomerAccount]:
+        query = select(customer_accounts).where(customer_accounts.c.id.in_(account_ids))
+        if tenant_id is not None:
+            query = query.where(customer_accounts.c.client_id == tenant_id)
+        return [_account(row) for row in self.conn.execute(query).mappings()]
+
     def list_accounts(
         self, tenant_id: str | None, customer_id: str | None, after: str | None, limit: int
     ) -> list[CustomerAccount]:

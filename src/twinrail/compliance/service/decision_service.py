@@ -54,7 +54,7 @@ from twinrail.compliance.service.party_screening_service import escalate_for_par
 from twinrail.compliance.service.ports import PriceSource
 from twinrail.compliance.service.screening_service import ScreeningService
 from twinrail.compliance.service.settings import ComplianceSettings
-from twinrail.compliance.store.decision_writes import DecisionWrites, existing_rows
+from twinrail.compliance.store.decision_writes import DecisionWrites, load_decision_context
 from twinrail.compliance.store.kyc_store import KycStore, StoredDecision
 from twinrail.compliance.store.rules_store import (
     Evaluation,
@@ -159,11 +159,14 @@ class DecisionService:
         with _DecisionUnitOfWork(
             self.engine, actor=self.actor, clock=self.clock, correlation_id=correlation_id
         ) as uow:
-            store, rules_store = KycStore(uow.connection), RulesStore(uow.connection)
-            store.lock_customer(cmd.customer_id)
+            rules_store = RulesStore(uow.connection)
             now = self.clock()
-            profile = store.profile(cmd.customer_id) or unverified_profile(cmd.customer_id)
-            history = store.window_usage(cmd.customer_id, now, excluding_order=cmd.order_id)
+            memory = (self.rules.risk or RiskModel()).history_window
+            context = load_decision_context(  # takes the customer's lock first
+                uow.connection, cmd.customer_id, cmd.order_id, now, now - memory
+            )
+            profile = context.profile or unverified_profile(cmd.customer_id)
+            history = context.window_usage
             inputs = DecisionInputs(
                 cmd.order_id, cmd.customer_id, cmd.order_type, cmd.asset, cmd.amount, eur_cents,
                 now, profile, history, self.limits, cmd.counterparty, screening, screening_error,
@@ -173,9 +176,10 @@ class DecisionService:
             # belong on `base`, so that the live and the shadow rule sets both build on them.
             base = decide_movement(inputs)
             base = escalate_for_party_hits(  # hook (cases): hits on the customer or its owners
-                uow.connection, cmd.customer_id, base, self.settings.name_block_score
-            )
-            live, shadow = self._rule(rules_store, cmd, inputs, base, travel)
+                uow.connection, cmd.customer_id, base, self.settings.name_block_score,
+                has_hits=context.party_hits,
+            )  # fmt: skip
+            live, shadow = self._rule(rules_store, cmd, inputs, base, travel, context.rule_points)
             decision = live.decision
             record = StoredDecision(
                 decision_id, cmd.order_id, cmd.customer_id, decision.outcome.value,
@@ -183,7 +187,7 @@ class DecisionService:
                 self._explain(cmd, inputs, price, live, shadow),
                 decision.rules_version, decision.limits_version, dict(decision.list_versions), now,
             )  # fmt: skip
-            writes = DecisionWrites(existing_rows(uow.connection, cmd.order_id, cmd.customer_id))
+            writes = DecisionWrites(context.existing)
             writes.decision(record)
             if decision.outcome is Outcome.ALLOW and eur_cents is not None:
                 writes.approved_movement(
@@ -210,9 +214,11 @@ class DecisionService:
         inputs: DecisionInputs,
         base: MovementDecision,
         travel: TravelRuleCheck | None,
+        live_points: int,
     ) -> tuple[RuledDecision, RuledDecision | None]:
         """The live rule set's decision and, if a candidate runs in shadow, its would-be one.
-        Both see the same history; the risk history is the live set's recorded points."""
+        Both see the same history; the risk history is the live set's recorded points
+        (`live_points` over the live model's memory, read with the decision's context)."""
         facts = MovementFacts(
             cmd.order_id, cmd.customer_id, cmd.order_type, inputs.eur_cents, inputs.at,
             cmd.counterparty, cmd.customer_country,
@@ -227,10 +233,12 @@ class DecisionService:
             )  # fmt: skip
         decided = []
         for rule_set in sets:
-            memory = (rule_set.risk or RiskModel()).history_window
-            points = rules_store.rule_points_since(
-                cmd.customer_id, inputs.at - memory, excluding_order=cmd.order_id
-            )
+            points = live_points
+            if rule_set is not self.rules:
+                memory = (rule_set.risk or RiskModel()).history_window
+                points = rules_store.rule_points_since(
+                    cmd.customer_id, inputs.at - memory, excluding_order=cmd.order_id
+                )
             decided.append(
                 decide_with_rules(base, rule_set, facts, history, inputs.profile,
                                   past_rule_points=points, travel_rule=travel)

@@ -95,12 +95,20 @@ def current_hits(conn: Connection, customer_id: str) -> CustomerScreening:
 
 
 def escalate_for_party_hits(
-    conn: Connection, customer_id: str, decision: MovementDecision, block_score: float
+    conn: Connection,
+    customer_id: str,
+    decision: MovementDecision,
+    block_score: float,
+    *,
+    has_hits: bool | None = None,
 ) -> MovementDecision:
     """The decision escalated by standing hits on the customer or its beneficial owners (not
     covered by an approved false positive): review, or block at `block_score`. Called by the
-    decision service inside its transaction; one indexed probe when there are no hits."""
-    if not PartyStore(conn).has_hits_of_customer(customer_id):
+    decision service inside its transaction; one indexed probe when there are no hits, none when
+    the caller read `has_hits` already (see `PartyStore.hits_probe`)."""
+    if has_hits is None:
+        has_hits = PartyStore(conn).has_hits_of_customer(customer_id)
+    if not has_hits:
         return decision
     standing = current_hits(conn, customer_id).active
     facts = [(h["owner"], float(h["score"]), h["list"], h["entity_id"]) for h in standing]

@@ -1,10 +1,18 @@
-"""Everything one decision writes, staged to travel as one statement with its commit.
+"""What one decision reads in one statement, and everything it writes, staged to travel as one
+statement with its commit.
+
+Every payment order gets a decision, so its database round trips are paid on every payment.
+`load_decision_context` takes the customer's lock and reads the KYC profile, the limit windows,
+the customer's recent rule points, whether it has screening hits and which of the upserted rows
+exist, as scalar subqueries of
+one SELECT sent in the same round trip as the lock (the server runs the SELECT once the lock is
+granted, so it sees everything committed before).
 
 A decision stores itself, the approved movement (for the limits), the movement's facts (for the
 rules), the live and shadow rule evaluations, the customer's risk score and the travel-rule
 record. Written one statement at a time that is six or seven round trips on every payment; staged,
 the unit of work sends them with the outbox and audit rows as one statement (see
-`platform.bulk`). Upserts need to know which rows exist: `existing_rows` asks once, under the
+`platform.bulk`). Upserts need to know which rows exist: the context read asks, under the
 customer's lock, so the answer cannot change before the commit.
 """
 
@@ -15,21 +23,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, exists, select
+from sqlalchemy import Connection, Select, case, exists, func, select
 
-from twinrail.compliance.store.kyc_store import StoredDecision
+from twinrail.compliance.domain.kyc import KycProfile, KycStatus, Tier
+from twinrail.compliance.domain.limits import DAY, THIRTY_DAYS, Movement
+from twinrail.compliance.store.kyc_store import StoredDecision, customer_lock
+from twinrail.compliance.store.party_store import hits_probe
 from twinrail.compliance.store.rules_store import Evaluation, FactRecord, StoredRiskScore
 from twinrail.compliance.store.tables import (
     approved_movements,
     decisions,
+    kyc_profiles,
     movement_facts,
     risk_scores,
     rule_evaluations,
     travel_rule_records,
 )
-from twinrail.platform.bulk import StagedWrite
+from twinrail.platform.bulk import StagedWrite, fetch_in_one_trip
 
-__all__ = ["ExistingRows", "existing_rows", "DecisionWrites"]
+__all__ = [
+    "ExistingRows",
+    "DecisionContext",
+    "load_decision_context",
+    "DecisionWrites",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +58,90 @@ class ExistingRows:
     risk_score: bool  # the customer has a score
 
 
-def existing_rows(conn: Connection, order_id: str, customer_id: str) -> ExistingRows:
-    """One round trip for the three existence checks."""
-    row = conn.execute(
-        select(
-            exists().where(approved_movements.c.order_id == order_id),
-            exists().where(movement_facts.c.order_id == order_id),
-            exists().where(risk_scores.c.customer_id == customer_id),
-        )
-    ).one()
-    return ExistingRows(bool(row[0]), bool(row[1]), bool(row[2]))
+def _existing(order_id: str, customer_id: str) -> list[Any]:
+    return [
+        exists().where(approved_movements.c.order_id == order_id),
+        exists().where(movement_facts.c.order_id == order_id),
+        exists().where(risk_scores.c.customer_id == customer_id),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionContext:
+    """What a decision reads about its customer."""
+
+    profile: KycProfile | None
+    window_usage: list[Movement]  # the limit windows' history, compressed to two movements
+    rule_points: int  # severity points the customer earned since `points_since`
+    existing: ExistingRows
+    party_hits: bool  # any screening hit on the customer or its owners, ever
+
+
+def load_decision_context(
+    conn: Connection,
+    customer_id: str,
+    order_id: str,
+    now: dt.datetime,
+    points_since: dt.datetime,
+) -> DecisionContext:
+    """Lock the customer (PostgreSQL), then read its profile, limit usage, rule points and
+    existing rows: one round trip, since the lock and the read travel together.
+
+    The order under decision never counts for itself (a retried order is decided again).
+    """
+    statements = [
+        *customer_lock(conn, customer_id),
+        _context(customer_id, order_id, now, points_since),
+    ]
+    row = fetch_in_one_trip(conn, statements)[-1][0]
+    used_day, used_month, rule_points = int(row[0]), int(row[1]), int(row[2])
+    profile = None
+    if row[6] is not None:
+        updated_at = _utc(row[8])
+        profile = KycProfile(customer_id, KycStatus(row[6]), Tier(row[7]), updated_at, row[9])
+    return DecisionContext(
+        profile,
+        # exact for both windows: the last day's total now, the rest of 30 days a day ago
+        [Movement(now, used_day), Movement(now - DAY, used_month - used_day)],
+        rule_points,
+        ExistingRows(bool(row[3]), bool(row[4]), bool(row[5])),
+        bool(row[10]),
+    )
+
+
+def _context(
+    customer_id: str, order_id: str, now: dt.datetime, points_since: dt.datetime
+) -> Select[Any]:
+    m, f, p = approved_movements.c, movement_facts.c, kyc_profiles.c
+    # No upper bound: a movement another decision recorded after our clock was read (it held
+    # the lock first; or another process's clock runs ahead) is real usage and must count.
+    in_window = (
+        (m.customer_id == customer_id) & (m.at > now - THIRTY_DAYS) & (m.order_id != order_id)
+    )
+    day = select(func.coalesce(func.sum(case((m.at > now - DAY, m.eur_cents), else_=0)), 0))
+    month = select(func.coalesce(func.sum(m.eur_cents), 0))
+    points = select(func.coalesce(func.sum(f.rule_points), 0)).where(
+        (f.customer_id == customer_id) & (f.order_id != order_id) & (f.at > points_since)
+    )
+
+    def profile_field(column: Any) -> Any:
+        return select(column).where(p.customer_id == customer_id).scalar_subquery()
+
+    return select(
+        day.where(in_window).scalar_subquery(),
+        month.where(in_window).scalar_subquery(),
+        points.scalar_subquery(),
+        *_existing(order_id, customer_id),
+        profile_field(p.status), profile_field(p.tier), profile_field(p.updated_at),
+        profile_field(p.version), hits_probe(customer_id),
+    )  # fmt: skip
+
+
+def _utc(value: Any) -> dt.datetime:
+    """A time as the driver returned it (aware on PostgreSQL, text on SQLite), in UTC."""
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert isinstance(moment, dt.datetime)
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 class DecisionWrites:

@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, case, func, insert, select, text, update
+from sqlalchemy import Connection, TextClause, func, insert, select, text, update
 
 from twinrail.compliance.domain.kyc import KycProfile, KycStatus, Tier
-from twinrail.compliance.domain.limits import DAY, THIRTY_DAYS, Movement
 from twinrail.compliance.store.tables import approved_movements, decisions, kyc_profiles
 
 __all__ = ["KycStore", "StoredDecision", "StaleProfile"]
@@ -54,6 +53,15 @@ class StoredDecision:
         }
 
 
+def customer_lock(conn: Connection, customer_id: str) -> list[TextClause]:
+    """The statement that takes a customer's decision lock (none on SQLite, whose writers are
+    serialised already); held to the end of the transaction."""
+    if conn.dialect.name != "postgresql":
+        return []
+    lock = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+    return [lock.bindparams(key=f"compliance-customer:{customer_id}")]
+
+
 def _profile(row: Any) -> KycProfile:
     return KycProfile(
         row.customer_id, KycStatus(row.status), Tier(row.tier), row.updated_at, row.version
@@ -84,11 +92,8 @@ class KycStore:
     def lock_customer(self, customer_id: str) -> None:
         """Serialise decisions per customer (PostgreSQL), so two orders cannot both pass a
         rolling limit that only one fits under. SQLite serialises writers already."""
-        if self.connection.dialect.name == "postgresql":
-            self.connection.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-                {"key": f"compliance-customer:{customer_id}"},
-            )
+        for statement in customer_lock(self.connection, customer_id):
+            self.connection.execute(statement)
 
     def profile(self, customer_id: str) -> KycProfile | None:
         row = self.connection.execute(
@@ -117,28 +122,6 @@ class KycStore:
         )
         if done.rowcount != 1:
             raise StaleProfile(profile.customer_id)
-
-    def window_usage(
-        self, customer_id: str, now: dt.datetime, *, excluding_order: str = ""
-    ) -> list[Movement]:
-        """The customer's approved movements as the limit windows see them, in one aggregate.
-
-        Loading every movement of 30 days would make each decision slower the more the customer
-        pays. The daily and 30-day windows can only tell apart what happened in the last day
-        from what happened earlier, so the history compresses exactly to two movements: the
-        last day's total at `now`, and the rest of the 30 days exactly one day ago (which the
-        daily window, open at its start, does not count). A retried order never counts twice.
-        """
-        m = approved_movements.c
-        in_day = case((m.at > now - DAY, m.eur_cents), else_=0)
-        day, month = self.connection.execute(
-            select(func.coalesce(func.sum(in_day), 0), func.coalesce(func.sum(m.eur_cents), 0))
-            .where(m.customer_id == customer_id)
-            .where(m.at > now - THIRTY_DAYS)
-            .where(m.at <= now)
-            .where(m.order_id != excluding_order)
-        ).one()
-        return [Movement(now, int(day)), Movement(now - DAY, int(month) - int(day))]
 
     def has_movement(self, order_id: str) -> bool:
         found = self.connection.execute(

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, Exists, and_, delete, exists, insert, or_, select, update
 
 from twinrail.compliance.domain.false_positives import FalsePositiveMark, MarkStatus
 from twinrail.compliance.domain.kyc import Tier
@@ -21,7 +21,7 @@ from twinrail.compliance.store.tables import (
     screening_hits,
 )
 
-__all__ = ["PartyStore"]
+__all__ = ["PartyStore", "hits_probe"]
 
 
 def _verification(row: Any) -> Verification:
@@ -38,6 +38,14 @@ def _mark(row: Any) -> FalsePositiveMark:
         row.entity_hash, row.party_hash, row.reason, MarkStatus(row.status), row.proposed_by,
         row.proposed_at, row.decided_by, row.decided_at,
     )  # fmt: skip
+
+
+def hits_probe(customer_id: str) -> Exists:
+    """EXISTS a hit on the customer or one of its owners: one probe on the party index (owner
+    parties are `<customer>/owner/<id>`, a key range). A column for a caller's own SELECT."""
+    low, high = f"{customer_id}/owner/", f"{customer_id}/owner0"  # "0" follows "/"
+    party = screening_hits.c.party_id
+    return exists().where(or_(party == customer_id, and_(party >= low, party < high)))
 
 
 class PartyStore:
@@ -157,16 +165,8 @@ class PartyStore:
         return found
 
     def has_hits_of_customer(self, customer_id: str) -> bool:
-        """Whether any hit was ever recorded on the customer or one of its owners (one probe on
-        the party index: owner parties are `<customer>/owner/<id>`, a key range)."""
-        low, high = f"{customer_id}/owner/", f"{customer_id}/owner0"  # "0" follows "/"
-        party = screening_hits.c.party_id
-        found = self.connection.scalar(
-            select(screening_hits.c.id)
-            .where(or_(party == customer_id, and_(party >= low, party < high)))
-            .limit(1)
-        )
-        return found is not None
+        """Whether any hit was ever recorded on the customer or one of its owners."""
+        return bool(self.connection.scalar(select(hits_probe(customer_id))))
 
     def hits_of_parties(self, party_ids: Sequence[str]) -> list[dict[str, Any]]:
         """Recorded hits of the parties, oldest first, each with its party and origin."""

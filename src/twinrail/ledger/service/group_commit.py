@@ -13,14 +13,20 @@ import queue
 import threading
 from concurrent.futures import Future
 
+from opentelemetry import trace
+from opentelemetry.trace import SpanContext
+
 from twinrail.ledger.domain.book import Outcome
 from twinrail.ledger.domain.commands import PostPendingTransfer, PostTransfer, VoidPendingTransfer
 from twinrail.ledger.service.ledger_service import BulkCommand, LedgerService
+from twinrail.platform.telemetry import tracer
 from twinrail.platform.uow import Origin
 
 __all__ = ["GroupCommitter"]
 
-_Item = tuple[BulkCommand, Origin | None, "Future[Outcome]"]
+_tracer = tracer(__name__)
+
+_Item = tuple[BulkCommand, Origin | None, "Future[Outcome]", SpanContext]
 
 
 class GroupCommitter:
@@ -68,7 +74,7 @@ class GroupCommitter:
 
     def _submit(self, cmd: BulkCommand, origin: Origin | None, timeout: float | None) -> Outcome:
         future: Future[Outcome] = Future()
-        self._queue.put((cmd, origin, future))
+        self._queue.put((cmd, origin, future, trace.get_current_span().get_span_context()))
         return future.result(timeout)
 
     def close(self) -> None:
@@ -106,15 +112,20 @@ class GroupCommitter:
 
     def _commit(self, batch: list[_Item]) -> None:
         default = Origin(self.ledger.actor, self.ledger.correlation_id)
+        # The batch belongs to every caller's trace at once: it links to each of them.
+        links = [trace.Link(context) for *_, context in batch if context.is_valid]
         try:
-            results = self.ledger.post_bulk(
-                [cmd for cmd, _, _ in batch], [origin or default for _, origin, _ in batch]
-            )
+            with _tracer.start_as_current_span(
+                "ledger.group_commit", links=links, attributes={"twinrail.batch": len(batch)}
+            ):
+                results = self.ledger.post_bulk(
+                    [cmd for cmd, *_ in batch], [origin or default for _, origin, *_ in batch]
+                )
         except Exception as exc:  # noqa: BLE001 - every waiting caller must hear of it
-            for _, _, future in batch:
+            for _, _, future, _ in batch:
                 future.set_exception(exc)
             return
-        for (_, _, future), result in zip(batch, results, strict=True):
+        for (_, _, future, _), result in zip(batch, results, strict=True):
             if result.error is not None:
                 future.set_exception(result.error)
             else:
