@@ -10,7 +10,8 @@ PostgreSQL, a file lock beside SQLite), so any number of workers can run side by
   delivery is claimed with a conditional UPDATE, so several senders share the work;
 - per configured chain (`TWINRAIL_CRYPTO_CHAINS`): the deposit watcher, the withdrawal
   processor and the sweeper, each under its own lease; charge expiry;
-- compliance: the case consumer (alerts into cases) and KYC document expiry;
+- compliance: the case consumer (alerts into cases), credited and reversed crypto deposits as
+  inflows for the rules (a bus subscription) and KYC document expiry;
 - payment order follow-ups: asks the rails about orders they still carry and carries on approved
   orders a crash left behind (leased); compliance's review decisions are carried out as they
   arrive on the bus.
@@ -34,6 +35,7 @@ from twinrail.crypto.settings import CryptoSettings
 from twinrail.crypto.sweep_workers import build_charge_expiry_loop, build_sweep_loops
 from twinrail.crypto.watchers import build_deposit_watchers, watcher_lease_name
 from twinrail.crypto.withdrawal_workers import build_withdrawal_loops
+from twinrail.deposit_inflows import build_deposit_inflows
 from twinrail.notify.service.wiring import build_fanout, build_sender
 from twinrail.pipeline.service import review_decisions
 from twinrail.platform.bus import Bus
@@ -74,6 +76,7 @@ def build_loops(platform: Platform, bus: Bus, *, interval: float = 0.5) -> list[
     sender = build_sender(engine, platform.settings.var_dir)
     orders = build_payment_orders(platform)
     review_decisions.subscribe(bus, orders)
+    build_deposit_inflows(engine).subscribe(bus)  # crypto deposits as compliance inflows
 
     def follow_up_orders() -> int:
         return orders.follow_up() + orders.resume(idle_for=_RESUME_AFTER)

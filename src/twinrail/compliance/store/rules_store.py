@@ -176,6 +176,18 @@ class RulesStore:
         ).first()
         return found is not None
 
+    def fact(self, order_id: str) -> FactRecord | None:
+        """The recorded movement of `order_id` (an order or an inflow reference), if any."""
+        row = self.connection.execute(
+            select(movement_facts).where(movement_facts.c.order_id == order_id)
+        ).first()
+        if row is None:
+            return None
+        return FactRecord(
+            row.order_id, row.customer_id, Direction(row.direction), row.order_type,
+            Outcome(row.outcome), int(row.eur_cents), row.beneficiary, row.rule_points, row.at,
+        )  # fmt: skip
+
     def record_fact(self, fact: FactRecord) -> None:
         """Insert the movement, or update it when the order is decided again."""
         values = {

@@ -175,6 +175,7 @@ class DepositCredited:
     topic: ClassVar[str] = "crypto.deposit_credited"
     deposit: Deposit
     transfer_id: str
+    ledger_account_id: str | None = None  # the account credited (the owner_ref maps to it)
 
     @property
     def stream_id(self) -> str:
@@ -185,7 +186,11 @@ class DepositCredited:
         return 2 * self.deposit.incarnation + 1
 
     def payload(self) -> dict[str, Any]:
-        return {**_deposit_payload(self.deposit), "transfer_id": self.transfer_id}
+        return {
+            **_deposit_payload(self.deposit),
+            "transfer_id": self.transfer_id,
+            "ledger_account_id": self.ledger_account_id,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +201,7 @@ class DepositReversed:
     deposit: Deposit
     transfer_id: str
     reorg_depth: int
+    ledger_account_id: str | None = None  # the account the reversal debits (the credit's)
 
     @property
     def stream_id(self) -> str:
@@ -209,6 +215,7 @@ class DepositReversed:
         return {
             **_deposit_payload(self.deposit),
             "transfer_id": self.transfer_id,
+            "ledger_account_id": self.ledger_account_id,
             "reorg_depth": self.reorg_depth,
             "severity": "alert",
         }

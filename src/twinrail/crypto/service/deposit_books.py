@@ -121,12 +121,17 @@ class DepositBooks:
             self._ready.add(asset)
         return account
 
-    def credit_command(self, d: Deposit) -> PostTransfer:
-        """The credit of `d`; everything in it is derived from the deposit, so replays match."""
-        clearing = self.ensure_clearing(d.asset)
+    def credited_account(self, d: Deposit) -> str:
+        """The ledger account `d`'s credit posts to (and its reversal debits)."""
         account = self._account_for(d.owner_ref, d.asset)
         if account is None:  # recorded while it had one: the ledger refuses the unknown account
             account = d.owner_ref
+        return account
+
+    def credit_command(self, d: Deposit) -> PostTransfer:
+        """The credit of `d`; everything in it is derived from the deposit, so replays match."""
+        clearing = self.ensure_clearing(d.asset)
+        account = self.credited_account(d)
         return PostTransfer(
             id=d.credit_id,
             postings=(

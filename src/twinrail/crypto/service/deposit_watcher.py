@@ -341,7 +341,10 @@ class DepositWatcher:
             deposit_store.set_status(conn, dropped, DepositStatus.DROPPED, now)
             deposit_store.forget_headers_above(conn, chain_id, ancestor)
             deposit_store.set_next_block(conn, chain_id, ancestor + 1, now)
-            uow.publish(DepositReversed(d, d.reversal_id, depth) for d in credited)
+            uow.publish(
+                DepositReversed(d, d.reversal_id, depth, self._books.credited_account(d))
+                for d in credited
+            )
             self._changed(uow, [*credited, *dropped])
             uow.audit(
                 "crypto.chain_reorg",
@@ -401,7 +404,9 @@ class DepositWatcher:
                 uow.connection, credited, DepositStatus.CREDITED, now, credited_at=now
             )
             deposit_store.set_status(uow.connection, waiting, DepositStatus.CONFIRMING, now)
-            uow.publish(DepositCredited(d, d.credit_id) for d in credited)
+            uow.publish(
+                DepositCredited(d, d.credit_id, self._books.credited_account(d)) for d in credited
+            )
             self._changed(uow, credited)
             uow.commit()
         self.stats.deposits_credited += len(credited)
