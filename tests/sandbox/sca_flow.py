@@ -34,6 +34,10 @@ __all__ = [
     "payment_body",
     "otp_for",
     "sca_status",
+    "initiate_payment",
+    "page_path",
+    "auth_id_of",
+    "assert_embedded_step_refused",
 ]
 
 OK_URI = "https://tpp.example/sca/ok?state=s1"
@@ -136,6 +140,41 @@ def sca_status(client: httpx.Client, status_link: str) -> str:
     response = client.get(status_link, headers=headers())
     assert response.status_code == 200, response.text
     return str(response.json()["scaStatus"])
+
+
+def initiate_payment(
+    running: RunningBank, sent: dict[str, str], approach: str, amount: str = "45.00"
+) -> dict[str, Any]:
+    """POST a single payment of alice's with the TPP's SCA headers; the bank must choose
+    `approach`. The 201 body."""
+    body = payment_body(running.alice_current().iban, amount)
+    response = running.tpp.post(f"/v1/payments/{SCT}", json=body, headers=sent)
+    assert response.status_code == 201, response.text
+    assert response.headers["ASPSP-SCA-Approach"] == approach
+    return dict(response.json())
+
+
+def page_path(body: dict[str, Any], running: RunningBank) -> str:
+    """The path of the bank's SCA page the scaRedirect link of `body` leads to."""
+    link = body["_links"]["scaRedirect"]["href"]
+    assert link.startswith(running.psu_url + "/psu/sca/")
+    return str(link.removeprefix(running.psu_url))
+
+
+def auth_id_of(body: dict[str, Any]) -> str:
+    """The authorisation id at the end of the scaStatus link of `body`."""
+    return str(body["_links"]["scaStatus"]["href"].rsplit("/", 1)[1])
+
+
+def assert_embedded_step_refused(running: RunningBank, status_link: str) -> None:
+    """An embedded step (PUT with a password) on a redirect authorisation is SERVICE_INVALID."""
+    response = running.tpp.put(
+        status_link,
+        json={"psuData": {"password": "alice-sandbox"}},
+        headers=headers(PSU_ID="alice"),
+    )
+    assert response.status_code == 405
+    assert response.json()["tppMessages"][0]["code"] == "SERVICE_INVALID"
 
 
 def expected_otp(secret: str, authorisation_id: str, challenge: Any) -> str:

@@ -22,8 +22,11 @@ from tests.sandbox.sca_flow import (
     OK_URI,
     SCT,
     RunningBank,
+    assert_embedded_step_refused,
+    auth_id_of,
     decoupled_headers,
     otp_for,
+    page_path,
     payment_body,
     redirect_headers,
     run_bank,
@@ -59,20 +62,22 @@ def initiate(running: RunningBank, body: dict[str, Any], sent: dict[str, str]) -
     return out
 
 
-def page_path(body: dict[str, Any], running: RunningBank) -> str:
-    link = body["_links"]["scaRedirect"]["href"]
-    assert link.startswith(running.psu_url + "/psu/sca/")
-    return str(link.removeprefix(running.psu_url))
-
-
-def auth_id_of(body: dict[str, Any]) -> str:
-    return str(body["_links"]["scaStatus"]["href"].rsplit("/", 1)[1])
-
-
 def log_in_and_send_code(running: RunningBank, path: str) -> None:
     form = {"psu_id": "alice", "password": "alice-sandbox"}
     assert running.psu.post(f"{path}/login", data=form).status_code == 303
     assert running.psu.post(f"{path}/send-code").status_code == 303
+
+
+def start_cancellation(
+    running: RunningBank, payment_id: str, sent: dict[str, str], approach: str
+) -> dict[str, Any]:
+    """DELETE a running order (202: the PSU must authorise it), then start the cancellation
+    authorisation in `approach`. The 201 body."""
+    assert running.tpp.delete(f"{BASE}/{payment_id}", headers=headers()).status_code == 202
+    started = running.tpp.post(f"{BASE}/{payment_id}/cancellation-authorisations", headers=sent)
+    assert started.status_code == 201, started.text
+    assert started.headers["ASPSP-SCA-Approach"] == approach
+    return dict(started.json())
 
 
 def order_status(running: RunningBank, payment_id: str) -> str:
@@ -173,12 +178,7 @@ def test_an_abandoned_redirect_sca_rejects_the_order(running, bank_clock):
 
 def test_embedded_steps_on_a_redirect_order_authorisation_are_service_invalid(running):
     body = initiate(running, order_body(running), redirect_headers())
-    response = running.tpp.put(
-        body["_links"]["scaStatus"]["href"], json={"psuData": {"password": "alice-sandbox"}},
-        headers=headers(PSU_ID="alice"),
-    )  # fmt: skip
-    assert response.status_code == 405
-    assert response.json()["tppMessages"][0]["code"] == "SERVICE_INVALID"
+    assert_embedded_step_refused(running, body["_links"]["scaStatus"]["href"])
 
 
 def test_a_redirect_without_tpp_redirect_uri_stores_no_order(running):
@@ -240,13 +240,7 @@ def test_a_running_order_is_stopped_through_a_redirect_cancellation_sca(running,
     body = initiate(running, sent, redirect_headers())
     authorise_by_redirect(running, body)
     payment_id = body["paymentId"]
-    assert running.tpp.delete(f"{BASE}/{payment_id}", headers=headers()).status_code == 202
-    started = running.tpp.post(
-        f"{BASE}/{payment_id}/cancellation-authorisations", headers=redirect_headers()
-    )
-    assert started.status_code == 201, started.text
-    assert started.headers["ASPSP-SCA-Approach"] == "REDIRECT"
-    cancellation = started.json()
+    cancellation = start_cancellation(running, payment_id, redirect_headers(), "REDIRECT")
     assert cancellation["scaStatus"] == "received"
     path = page_path(cancellation, running)
     log_in_and_send_code(running, path)
@@ -268,10 +262,7 @@ def test_a_failed_cancellation_sca_leaves_the_order_running(running):
     body = initiate(running, order_body(running), redirect_headers())
     authorise_by_redirect(running, body)
     payment_id = body["paymentId"]
-    running.tpp.delete(f"{BASE}/{payment_id}", headers=headers())
-    cancellation = running.tpp.post(
-        f"{BASE}/{payment_id}/cancellation-authorisations", headers=redirect_headers()
-    ).json()
+    cancellation = start_cancellation(running, payment_id, redirect_headers(), "REDIRECT")
     gone = running.psu.post(f"{page_path(cancellation, running)}/cancel")
     assert gone.headers["Location"] == NOK_URI
     assert order_status(running, payment_id) == "ACTC"
@@ -353,13 +344,7 @@ def test_a_running_order_is_stopped_through_a_decoupled_cancellation_sca(running
     assert running.psu.post(f"/psu/app/alice/{auth_id_of(body)}/approve").status_code == 303
     payment_id = body["paymentId"]
     assert order_status(running, payment_id) == "ACTC"
-    assert running.tpp.delete(f"{BASE}/{payment_id}", headers=headers()).status_code == 202
-    started = running.tpp.post(
-        f"{BASE}/{payment_id}/cancellation-authorisations", headers=decoupled_headers()
-    )
-    assert started.status_code == 201, started.text
-    assert started.headers["ASPSP-SCA-Approach"] == "DECOUPLED"
-    cancellation = started.json()
+    cancellation = start_cancellation(running, payment_id, decoupled_headers(), "DECOUPLED")
     assert cancellation["scaStatus"] == "started"
     app = running.psu.get("/psu/app/alice").text
     assert "Stop the standing order of" in app and "EUR 33.20" in app

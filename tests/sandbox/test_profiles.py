@@ -5,14 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import socket
-import ssl
-import subprocess
-import sys
-import time
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -26,8 +19,7 @@ from tests.sandbox.ais_flow import (
 )
 from tests.sandbox.conftest import headers
 from tests.sandbox.pis_flow import SCT, authorise_payment, entries, initiate, payment_body
-from tests.sandbox.profile_banks import running_bank
-from tests.sandbox.spec_validation import validate_exchange
+from tests.sandbox.profile_banks import cli_bank_answer, running_bank
 from twinrail.cli.sandbox_cli import app as cli
 from twinrail.openbanking.domain.psd2 import Psd2Role
 from twinrail.sandbox.bank.profile import (
@@ -192,41 +184,6 @@ def test_two_banks_with_different_profiles_run_at_once_with_their_own_data(
 def test_the_cli_starts_a_bank_with_the_named_profile(tmp_path):
     qtsp = new_qtsp(tmp_path / "pki")
     qwac = issue_tpp(qtsp, "cli-qwac", ROLES)
-    port = _free_port()
-    env = {**os.environ, "TWINRAIL_SANDBOX_BANK_DIR": str(tmp_path / "bank")}
-    code = "from twinrail.cli.sandbox_cli import app; app(prog_name='sandbox-bank')"
-    process = subprocess.Popen(
-        [sys.executable, "-c", code, "--profile", "strict", "--port", str(port),
-         "--pki-dir", str(qtsp.directory)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        response = _first_answer(qtsp, qwac, port, process)
-        assert response.json()["tppMessages"][0]["code"] == "SIGNATURE_MISSING"
-        assert (tmp_path / "bank" / "strict.db").exists()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _first_answer(qtsp, qwac, port, process) -> httpx.Response:
-    context = ssl.create_default_context(cafile=str(qtsp.ca_bundle_path))
-    context.load_cert_chain(str(qwac.cert_path), str(qwac.key_path))
-    with httpx.Client(
-        base_url=f"https://127.0.0.1:{port}", verify=context, timeout=5,
-        event_hooks={"response": [validate_exchange]},
-    ) as client:  # fmt: skip
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                return client.get("/v1/consents/cns-x", headers=headers())
-            except httpx.ConnectError:
-                assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                assert time.monotonic() < deadline, "bank did not start"
-                time.sleep(0.2)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    response = cli_bank_answer("strict", qtsp, qwac, tmp_path / "bank", "/v1/consents/cns-x")
+    assert response.json()["tppMessages"][0]["code"] == "SIGNATURE_MISSING"
+    assert (tmp_path / "bank" / "strict.db").exists()

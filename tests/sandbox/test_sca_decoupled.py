@@ -12,8 +12,9 @@ from tests.sandbox.conftest import headers
 from tests.sandbox.sca_flow import (
     SCT,
     RunningBank,
+    auth_id_of,
     decoupled_headers,
-    payment_body,
+    initiate_payment,
     run_bank,
     sca_status,
 )
@@ -26,17 +27,7 @@ def running(qtsp, tmp_path_factory, session_clock) -> Iterator[RunningBank]:
 
 
 def decoupled_payment(running: RunningBank, amount: str = "52.00") -> dict:
-    iban = running.alice_current().iban
-    response = running.tpp.post(
-        f"/v1/payments/{SCT}", json=payment_body(iban, amount), headers=decoupled_headers()
-    )
-    assert response.status_code == 201, response.text
-    assert response.headers["ASPSP-SCA-Approach"] == "DECOUPLED"
-    return response.json()
-
-
-def auth_id_of(body: dict) -> str:
-    return body["_links"]["scaStatus"]["href"].rsplit("/", 1)[1]
+    return initiate_payment(running, decoupled_headers(), "DECOUPLED", amount)
 
 
 def payment_status(running: RunningBank, payment_id: str) -> str:

@@ -21,7 +21,11 @@ from tests.sandbox.sca_flow import (
     OK_URI,
     SCT,
     RunningBank,
+    assert_embedded_step_refused,
+    auth_id_of,
+    initiate_payment,
     otp_for,
+    page_path,
     payment_body,
     redirect_headers,
     run_bank,
@@ -37,25 +41,7 @@ def running(qtsp, tmp_path_factory, session_clock) -> Iterator[RunningBank]:
 
 
 def redirect_payment(running: RunningBank, amount: str = "45.00", **header_extra: str) -> dict:
-    iban = running.alice_current().iban
-    response = running.tpp.post(
-        f"/v1/payments/{SCT}",
-        json=payment_body(iban, amount),
-        headers=redirect_headers(**header_extra),
-    )
-    assert response.status_code == 201, response.text
-    assert response.headers["ASPSP-SCA-Approach"] == "REDIRECT"
-    return response.json()
-
-
-def auth_id_of(body: dict) -> str:
-    return body["_links"]["scaStatus"]["href"].rsplit("/", 1)[1]
-
-
-def page_path(body: dict, running: RunningBank) -> str:
-    link = body["_links"]["scaRedirect"]["href"]
-    assert link.startswith(running.psu_url + "/psu/sca/")
-    return link.removeprefix(running.psu_url)
+    return initiate_payment(running, redirect_headers(**header_extra), "REDIRECT", amount)
 
 
 def log_in(running: RunningBank, path: str, psu_id: str = "alice", password: str = "alice-sandbox"):
@@ -196,12 +182,7 @@ def test_a_redirect_without_tpp_redirect_uri_is_a_format_error_and_stores_nothin
 
 def test_embedded_steps_on_a_redirect_authorisation_are_service_invalid(running):
     body = redirect_payment(running)
-    response = running.tpp.put(
-        body["_links"]["scaStatus"]["href"], json={"psuData": {"password": "alice-sandbox"}},
-        headers=headers(PSU_ID="alice"),
-    )  # fmt: skip
-    assert response.status_code == 405
-    assert response.json()["tppMessages"][0]["code"] == "SERVICE_INVALID"
+    assert_embedded_step_refused(running, body["_links"]["scaStatus"]["href"])
 
 
 def test_a_psu_id_given_by_the_tpp_identifies_the_psu_and_must_log_in(running):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
 
 from twinrail.openbanking.domain.certificates import TppCertificate
 from twinrail.openbanking.domain.psd2 import Psd2Role
@@ -15,9 +14,11 @@ from twinrail.sandbox.bank.http.headers import (
     bool_query,
     consent_id,
     json_body,
+    json_response,
     psu_id,
     psu_ip_address,
     require_request_id,
+    tpp_with,
 )
 from twinrail.sandbox.bank.http.quirks import apply_report_quirks, shorten_valid_until
 from twinrail.sandbox.bank.http.sca_links import add_sca_links, sca_request, sca_start_json
@@ -38,10 +39,7 @@ router = APIRouter(prefix="/v1", tags=["AIS"])
 
 
 def _ais_tpp(request: Request) -> TppCertificate:
-    # The certificate first: nothing about a request matters until we know who sent it.
-    tpp = request.app.state.authenticator.authenticate(request, Psd2Role.PSP_AI)
-    require_request_id(request)
-    return tpp  # type: ignore[no-any-return]
+    return tpp_with(request, Psd2Role.PSP_AI)
 
 
 def _bank(request: Request) -> BankService:
@@ -50,12 +48,6 @@ def _bank(request: Request) -> BankService:
 
 AisTpp = Annotated[TppCertificate, Depends(_ais_tpp)]
 Bank = Annotated[BankService, Depends(_bank)]
-
-
-def _json(request: Request, body: Any, status: int = 200, **headers: str) -> JSONResponse:
-    return JSONResponse(
-        body, status_code=status, headers={"X-Request-ID": require_request_id(request), **headers}
-    )
 
 
 def _ais_request(request: Request, tpp: TppCertificate) -> AisRequest:
@@ -80,20 +72,20 @@ async def create_consent(request: Request, tpp: AisTpp, bank: Bank) -> Response:
         status_path = f"{location}/authorisations/{auth.authorisation_id}"
         out = add_sca_links(request, out, auth, status_path)
         approach = auth.sca_approach.value
-    return _json(request, out, 201, Location=location, **{"ASPSP-SCA-Approach": approach})
+    return json_response(request, out, 201, Location=location, **{"ASPSP-SCA-Approach": approach})
 
 
 @router.get("/consents/{consent_id}")
 def get_consent(consent_id: str, request: Request, tpp: AisTpp, bank: Bank) -> Response:
     consent = bank.consent(tpp.tpp_id, consent_id)
     status = consent.status_at(bank.clock())
-    return _json(request, consent_json(consent, status.value))
+    return json_response(request, consent_json(consent, status.value))
 
 
 @router.get("/consents/{consent_id}/status")
 def get_consent_status(consent_id: str, request: Request, tpp: AisTpp, bank: Bank) -> Response:
     consent = bank.consent(tpp.tpp_id, consent_id)
-    return _json(request, {"consentStatus": consent.status_at(bank.clock()).value})
+    return json_response(request, {"consentStatus": consent.status_at(bank.clock()).value})
 
 
 @router.delete("/consents/{consent_id}")
@@ -113,7 +105,7 @@ async def start_consent_authorisation(
     out = authorisation_json(auth, created=True)
     if auth.sca_approach is not ScaApproach.EMBEDDED:
         out = sca_start_json(request, auth, location)
-    return _json(
+    return json_response(
         request, out, 201, Location=location, **{"ASPSP-SCA-Approach": auth.sca_approach.value}
     )
 
@@ -123,7 +115,7 @@ def list_consent_authorisations(
     consent_id: str, request: Request, tpp: AisTpp, bank: Bank
 ) -> Response:
     ids = [a.authorisation_id for a in bank.consent_authorisations(tpp.tpp_id, consent_id)]
-    return _json(request, {"authorisationIds": ids})
+    return json_response(request, {"authorisationIds": ids})
 
 
 @router.get("/consents/{consent_id}/authorisations/{authorisation_id}")
@@ -131,7 +123,7 @@ def get_consent_sca_status(
     consent_id: str, authorisation_id: str, request: Request, tpp: AisTpp, bank: Bank
 ) -> Response:
     auth = bank.consent_authorisation(tpp.tpp_id, consent_id, authorisation_id)
-    return _json(request, {"scaStatus": auth.sca_status.value})
+    return json_response(request, {"scaStatus": auth.sca_status.value})
 
 
 @router.put("/consents/{consent_id}/authorisations/{authorisation_id}")
@@ -142,7 +134,7 @@ async def update_consent_authorisation(
     auth = bank.update_consent_authorisation(
         tpp.tpp_id, consent_id, authorisation_id, psu_id(request), body
     )
-    return _json(
+    return json_response(
         request, authorisation_json(auth), 200, **{"ASPSP-SCA-Approach": auth.sca_approach.value}
     )
 
@@ -151,20 +143,20 @@ async def update_consent_authorisation(
 def list_accounts(request: Request, tpp: AisTpp, bank: Bank) -> Response:
     with_balance = bool_query(request, "withBalance")
     views = bank.list_accounts(_ais_request(request, tpp), with_balance=with_balance)
-    return _json(request, {"accounts": [account_json(v) for v in views]})
+    return json_response(request, {"accounts": [account_json(v) for v in views]})
 
 
 @router.get("/accounts/{account_id}")
 def read_account_details(account_id: str, request: Request, tpp: AisTpp, bank: Bank) -> Response:
     with_balance = bool_query(request, "withBalance")
     view = bank.account_details(_ais_request(request, tpp), account_id, with_balance=with_balance)
-    return _json(request, {"account": account_json(view)})
+    return json_response(request, {"account": account_json(view)})
 
 
 @router.get("/accounts/{account_id}/balances")
 def read_balance(account_id: str, request: Request, tpp: AisTpp, bank: Bank) -> Response:
     view = bank.balances(_ais_request(request, tpp), account_id)
-    return _json(request, balances_json(view))
+    return json_response(request, balances_json(view))
 
 
 @router.get("/accounts/{account_id}/transactions")
@@ -174,7 +166,7 @@ def read_transaction_list(account_id: str, request: Request, tpp: AisTpp, bank: 
     req = _ais_request(request, tpp)
     view, page = bank.transactions(req, account_id, query, with_balance=with_balance)
     quirks = request.app.state.profile.quirks
-    return _json(request, apply_report_quirks(report_json(view, page, query), quirks))
+    return json_response(request, apply_report_quirks(report_json(view, page, query), quirks))
 
 
 @router.get("/accounts/{account_id}/transactions/{transaction_id}")
@@ -184,4 +176,6 @@ def read_transaction_details(
     account, transaction = bank.transaction_details(
         _ais_request(request, tpp), account_id, transaction_id
     )
-    return _json(request, {"transactionsDetails": transaction_json(transaction, account.currency)})
+    return json_response(
+        request, {"transactionsDetails": transaction_json(transaction, account.currency)}
+    )

@@ -1,4 +1,5 @@
-"""Request headers and query parameters the spec requires, checked before any work is done."""
+"""Request headers and query parameters the spec requires, checked before any work is done, and
+the X-Request-ID every response echoes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import uuid
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import JSONResponse
 
+from twinrail.openbanking.domain.certificates import TppCertificate
+from twinrail.openbanking.domain.psd2 import Psd2Role
 from twinrail.sandbox.bank.domain.errors import FormatError
 
 __all__ = [
@@ -18,6 +22,8 @@ __all__ = [
     "psu_id",
     "json_body",
     "bool_query",
+    "tpp_with",
+    "json_response",
 ]
 
 
@@ -80,3 +86,18 @@ def bool_query(request: Request, name: str) -> bool:
     if value not in ("true", "false"):
         raise FormatError(f"{name} must be true or false", location="query")
     return value == "true"
+
+
+def tpp_with(request: Request, role: Psd2Role) -> TppCertificate:
+    """The caller's QWAC checked for `role`, then the mandatory X-Request-ID."""
+    # The certificate first: nothing about a request matters until we know who sent it.
+    tpp = request.app.state.authenticator.authenticate(request, role)
+    require_request_id(request)
+    return tpp  # type: ignore[no-any-return]
+
+
+def json_response(request: Request, body: Any, status: int = 200, **headers: str) -> JSONResponse:
+    """`body` as JSON, echoing the request's X-Request-ID, with any further `headers`."""
+    return JSONResponse(
+        body, status_code=status, headers={"X-Request-ID": require_request_id(request), **headers}
+    )

@@ -1,15 +1,23 @@
-"""Payments rendered as the spec's JSON shapes (and nothing else)."""
+"""Payments, single or periodic, rendered as the spec's JSON shapes (and nothing else)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from twinrail.sandbox.bank.domain.accounts import format_amount
-from twinrail.sandbox.bank.domain.payments import Payment, TransactionStatus
+from twinrail.sandbox.bank.domain.payments import (
+    Payment,
+    PaymentRequest,
+    RejectReason,
+    TransactionStatus,
+)
 from twinrail.sandbox.bank.http.views import href
 
 __all__ = [
+    "Initiated",
     "payment_path",
+    "created_json",
+    "initiation_json",
     "payment_created_json",
     "payment_json",
     "payment_status_json",
@@ -30,25 +38,36 @@ def _reason_message(payment: Payment) -> list[dict[str, str]]:
     return [{"category": "ERROR", "code": "ERROR", "text": payment.reject_reason.text}]
 
 
-def payment_created_json(payment: Payment) -> dict[str, Any]:
-    """The 201 body of POST /v1/payments/{product} (embedded: explicit authorisation start)."""
-    base = payment_path(payment.request.product.value, payment.payment_id)
+class Initiated(Protocol):
+    """What a single payment and a standing order share for rendering."""
+
+    @property
+    def payment_id(self) -> str: ...
+    @property
+    def request(self) -> PaymentRequest: ...
+    @property
+    def status(self) -> TransactionStatus: ...
+    @property
+    def reject_reason(self) -> RejectReason | None: ...
+
+
+def created_json(initiated: Initiated, base: str) -> dict[str, Any]:
+    """The 201 body of an initiation at `base` (embedded: explicit authorisation start)."""
     links = {"self": href(base), "status": href(f"{base}/status")}
-    if payment.status is TransactionStatus.RCVD:
+    if initiated.status is TransactionStatus.RCVD:
         links["startAuthorisationWithPsuAuthentication"] = href(f"{base}/authorisations")
     body: dict[str, Any] = {
-        "transactionStatus": payment.status.value,
-        "paymentId": payment.payment_id,
+        "transactionStatus": initiated.status.value,
+        "paymentId": initiated.payment_id,
         "_links": links,
     }
-    if payment.reject_reason is not None:
-        body["psuMessage"] = payment.reject_reason.text
+    if initiated.reject_reason is not None:
+        body["psuMessage"] = initiated.reject_reason.text
     return body
 
 
-def payment_json(payment: Payment) -> dict[str, Any]:
-    """The 200 body of GET /v1/payments/{product}/{id}: the initiation plus its status."""
-    request = payment.request
+def initiation_json(request: PaymentRequest) -> dict[str, Any]:
+    """The initiation's own fields, as the TPP sent them."""
     body: dict[str, Any] = {}
     if request.end_to_end_id:
         body["endToEndIdentification"] = request.end_to_end_id
@@ -60,6 +79,17 @@ def payment_json(payment: Payment) -> dict[str, Any]:
     )
     if request.remittance:
         body["remittanceInformationUnstructured"] = request.remittance
+    return body
+
+
+def payment_created_json(payment: Payment) -> dict[str, Any]:
+    """The 201 body of POST /v1/payments/{product} (embedded: explicit authorisation start)."""
+    return created_json(payment, payment_path(payment.request.product.value, payment.payment_id))
+
+
+def payment_json(payment: Payment) -> dict[str, Any]:
+    """The 200 body of GET /v1/payments/{product}/{id}: the initiation plus its status."""
+    body = initiation_json(payment.request)
     body["transactionStatus"] = payment.status.value
     if reasons := _reason_message(payment):
         body["tppMessages"] = reasons
@@ -77,11 +107,11 @@ def payment_status_json(payment: Payment) -> dict[str, Any]:
     return body
 
 
-def cancellation_started_json(payment: Payment) -> dict[str, Any]:
-    """The 202 body of DELETE on an authorised payment: the PSU must authorise the cancellation."""
-    base = payment_path(payment.request.product.value, payment.payment_id)
+def cancellation_started_json(initiated: Initiated, base: str) -> dict[str, Any]:
+    """The 202 body of DELETE on an authorised payment at `base`: the PSU must authorise the
+    cancellation."""
     return {
-        "transactionStatus": payment.status.value,
+        "transactionStatus": initiated.status.value,
         "_links": {
             "self": href(base),
             "status": href(f"{base}/status"),

@@ -6,8 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from twinrail.openbanking.domain.psd2 import Psd2Role
-from twinrail.sandbox.bank.http.headers import json_body, require_request_id
-from twinrail.sandbox.bank.http.pis_routes import tpp_with
+from twinrail.sandbox.bank.http.headers import json_body, require_request_id, tpp_with
 from twinrail.sandbox.bank.service.funds_service import FundsConfirmationService
 
 __all__ = ["router"]

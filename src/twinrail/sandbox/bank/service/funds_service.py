@@ -10,7 +10,7 @@ from twinrail.platform.clock import Clock
 from twinrail.sandbox.bank.domain.errors import FormatError, ResourceUnknown
 from twinrail.sandbox.bank.domain.payments import parse_money
 from twinrail.sandbox.bank.domain.validation import normalise_iban, require_object
-from twinrail.sandbox.bank.service.payment_service import available_balance
+from twinrail.sandbox.bank.service.payment_steps import available_balance
 from twinrail.sandbox.bank.store.bank_store import BankStore
 
 __all__ = ["FundsConfirmationService"]

@@ -5,31 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Literal
 
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
+from sqlalchemy import Connection
 
-from twinrail.sandbox.bank.domain.accounts import (
-    Account,
-    BookingStatus,
-    Transaction,
-    balances_of,
-)
+from twinrail.sandbox.bank.domain.accounts import BookingStatus, Transaction
 from twinrail.sandbox.bank.domain.authorisation import (
     Authorisation,
     ScaApproach,
     ScaStatus,
-    StepOutcome,
-    abandon_if_stale,
 )
-from twinrail.sandbox.bank.domain.errors import (
-    ProductInvalid,
-    ResourceUnknown,
-    StatusInvalid,
-)
+from twinrail.sandbox.bank.domain.errors import ResourceUnknown, StatusInvalid
 from twinrail.sandbox.bank.domain.payments import (
     Payment,
     RejectReason,
@@ -37,14 +23,22 @@ from twinrail.sandbox.bank.domain.payments import (
     parse_payment_request,
     payment_product,
 )
-from twinrail.sandbox.bank.domain.validation import require_object
-from twinrail.sandbox.bank.service.bank_service import BankService
+from twinrail.sandbox.bank.service.payment_steps import (
+    PaymentResourceService,
+    add_authorisation,
+    available_balance,
+    creditor_iban_exists,
+    holder_of,
+    own_authorisation,
+    payable_debtor,
+    refuse_if_under_way,
+    save_step,
+    sca_in_progress,
+)
 from twinrail.sandbox.bank.service.sca_exemptions import exempted_authorisation
 from twinrail.sandbox.bank.service.sca_steps import (
     ScaRequest,
     approach_for,
-    embedded_sca_step,
-    open_authorisation,
 )
 from twinrail.sandbox.bank.store.bank_store import BankStore
 from twinrail.sandbox.bank.store.payment_store import PaymentStore
@@ -55,47 +49,20 @@ __all__ = [
     "AuthKind",
     "PAYMENT",
     "CANCELLATION",
-    "creditor_iban_exists",
-    "available_balance",
-    "PAYABLE_ACCOUNT_TYPES",
 ]
 
 AuthKind = Literal["payment", "payment-cancellation"]
 PAYMENT: AuthKind = "payment"  # the authorisation of the payment itself
 CANCELLATION: AuthKind = "payment-cancellation"  # the authorisation of its cancellation
 
-PAYABLE_ACCOUNT_TYPES = frozenset({"CACC"})  # savings accounts cannot send SEPA transfers
 
-
-def creditor_iban_exists(iban: str) -> bool:
-    """Whether schwifty accepts the IBAN for its country (length, BBAN structure and checksum)."""
-    try:
-        IBAN(iban, validate_bban=True)
-    except SchwiftyException:
-        return False
-    return True
-
-
-def available_balance(account: Account, history: list[Transaction], today: dt.date) -> int:
-    """interimAvailable: what the PSU can spend (booked, less pending debits)."""
-    return next(b.amount for b in balances_of(account, history, today) if b.balance_type
-                == "interimAvailable")  # fmt: skip
-
-
-class PaymentService:
+class PaymentService(PaymentResourceService[Payment, PaymentStore, AuthKind]):
     """Payments of the bank behind `bank`, on its database and clock."""
 
     booked_amount_change = 0  # cents a debit is booked larger than it was pending (profile quirk)
 
-    def __init__(self, bank: BankService) -> None:
-        self.engine = bank.engine
-        self.clock = bank.clock
-        self.policy = bank.sca_policy
-
-    @contextmanager
-    def _tx(self) -> Iterator[tuple[BankStore, PaymentStore]]:
-        with self.engine.connect() as conn, conn.begin():
-            yield BankStore(conn), PaymentStore(conn)
+    def _store(self, conn: Connection) -> PaymentStore:
+        return PaymentStore(conn)
 
     # -- initiation and the payment resource ---------------------------------------------
     def initiate(self, tpp_id: str, product: str, body: Any) -> Payment:
@@ -118,11 +85,7 @@ class PaymentService:
         approach = approach_for(self.policy, sca)  # a bad SCA request stores nothing
         exists = creditor_iban_exists(request.creditor_iban)
         with self._tx() as (bank, store):
-            debtor = bank.account_by_iban(request.debtor_iban)
-            if debtor is None:
-                raise ResourceUnknown("the debtor account is not held at this bank")
-            if debtor.cash_account_type not in PAYABLE_ACCOUNT_TYPES:
-                raise ProductInvalid(f"{product} cannot be made from this account")
+            debtor = payable_debtor(bank, request.debtor_iban, product)
             payment = Payment.receive(
                 f"pmt-{uuid.uuid4().hex}", tpp_id, request, debtor.resource_id,
                 creditor_iban_exists=exists, now=now,
@@ -135,11 +98,10 @@ class PaymentService:
                 return exempted
             if approach is ScaApproach.EMBEDDED:
                 return payment, None
-            auth = open_authorisation(
-                self.policy, sca, kind=PAYMENT, resource_id=payment.payment_id, tpp_id=tpp_id,
+            auth = add_authorisation(
+                bank, self.policy, sca, kind=PAYMENT, resource_id=payment.payment_id, tpp_id=tpp_id,
                 psu_id=psu_id, app_psu_id=debtor.psu_id, now=now,
             )  # fmt: skip
-            bank.add_authorisation(auth)
         return payment, auth
 
     def _exempt(
@@ -178,14 +140,7 @@ class PaymentService:
         if payment.status is not TransactionStatus.RCVD:
             return payment
         now = self.clock()
-        in_progress = False
-        for auth in bank.authorisations_of(PAYMENT, payment_id):
-            if auth.sca_status.is_final:
-                continue
-            stale = abandon_if_stale(auth, now)
-            if stale is not None:
-                bank.save_authorisation(stale)
-            in_progress = in_progress or stale is None
+        in_progress = sca_in_progress(bank, PAYMENT, payment_id, now)
         lapsed = payment.lapse_if_unauthorised(now, sca_in_progress=in_progress)
         if lapsed is None:
             return payment
@@ -276,17 +231,12 @@ class PaymentService:
                 raise StatusInvalid("payment is not awaiting authorisation")
             if kind == CANCELLATION and not payment.cancellation_needs_sca(now):
                 raise StatusInvalid(f"a {payment.status.value} payment has nothing to cancel")
-            open_auths = [
-                a for a in bank.authorisations_of(kind, payment_id)
-                if not a.sca_status.is_final and abandon_if_stale(a, now) is None
-            ]  # fmt: skip
-            if open_auths:
-                raise StatusInvalid("an authorisation of this payment is already under way")
-            auth = open_authorisation(
-                self.policy, sca, kind=kind, resource_id=payment_id, tpp_id=tpp_id,
-                psu_id=psu_id, app_psu_id=self._holder(bank, payment), now=now,
+            busy = "an authorisation of this payment is already under way"
+            refuse_if_under_way(bank, kind, payment_id, now, busy)
+            auth = add_authorisation(
+                bank, self.policy, sca, kind=kind, resource_id=payment_id, tpp_id=tpp_id,
+                psu_id=psu_id, app_psu_id=holder_of(bank, payment.debtor_account_id), now=now,
             )  # fmt: skip
-            bank.add_authorisation(auth)
         if body and auth.sca_approach is ScaApproach.EMBEDDED:
             return self.update_authorisation(
                 tpp_id, product, payment_id, auth.authorisation_id, psu_id, body, kind
@@ -307,22 +257,9 @@ class PaymentService:
         payment, or (a cancellation authorisation) cancels it if it is still unexecuted."""
         payment_product(product)
         self.settle_due()
-        now = self.clock()
-        data = require_object(body, "body")
-        with self._tx() as (bank, store):
-            payment = self._own(store, tpp_id, product, payment_id)
-            auth = self._own_authorisation(bank, payment, authorisation_id, kind)
-            stale = abandon_if_stale(auth, now)
-            if stale is not None:
-                outcome = StepOutcome(stale, StatusInvalid("the SCA timed out", location="path"))
-            else:
-                outcome = embedded_sca_step(bank, auth, data, psu_id, now)
-            late = self._record_step(bank, store, payment, outcome.authorisation, now)
-            outcome = StepOutcome(outcome.authorisation, outcome.rejection or late)
-        # Raised after the commit: a failed step still counts (attempts, timeout, rejection).
-        if outcome.rejection is not None:
-            raise outcome.rejection
-        return outcome.authorisation
+        return self._embedded_update(
+            tpp_id, product, payment_id, authorisation_id, psu_id, body, kind
+        )
 
     def _record_step(
         self,
@@ -333,13 +270,11 @@ class PaymentService:
         now: dt.datetime,
     ) -> StatusInvalid | None:
         """Store the step and its effect on the payment; the rejection to report, if any."""
-        bank.save_authorisation(auth)
-        if auth.sca_status is ScaStatus.FINALISED and auth.psu_id:
-            ScaStore(bank.conn).reset_low_value_counter(auth.psu_id)  # "since the last SCA"
+        save_step(bank, auth)
         if auth.resource_type == CANCELLATION:
             if auth.sca_status is not ScaStatus.FINALISED:
                 return None  # a failed cancellation SCA leaves the payment to execute
-            if auth.psu_id != self._holder(bank, payment):
+            if auth.psu_id != holder_of(bank, payment.debtor_account_id):
                 return StatusInvalid("only the account holder can cancel this payment")
             if not payment.cancellation_needs_sca(now):
                 return StatusInvalid(f"the payment is {payment.status.value}; too late to cancel")
@@ -361,10 +296,6 @@ class PaymentService:
         if payment is None:
             raise ResourceUnknown("no such payment", location="path")
         return self._record_step(bank, store, payment, auth, now)
-
-    def _holder(self, bank: BankStore, payment: Payment) -> str | None:
-        account = bank.account(payment.debtor_account_id)
-        return account.psu_id if account else None
 
     def _accept(
         self, bank: BankStore, payment: Payment, psu_id: str | None, now: dt.datetime
@@ -394,36 +325,5 @@ class PaymentService:
     def _own_authorisation(
         self, bank: BankStore, payment: Payment, authorisation_id: str, kind: AuthKind
     ) -> Authorisation:
-        auth = bank.authorisation(authorisation_id)
-        if auth is None or auth.resource_type != kind or auth.resource_id != payment.payment_id:
-            raise ResourceUnknown(f"no such {kind} authorisation", location="path")
-        return auth
-
-    def authorisations(
-        self, tpp_id: str, product: str, payment_id: str, kind: AuthKind = PAYMENT
-    ) -> list[Authorisation]:
-        """GET .../{paymentId}/authorisations (or cancellation-authorisations)."""
-        payment_product(product)
-        with self._tx() as (bank, store):
-            self._own(store, tpp_id, product, payment_id)
-            return bank.authorisations_of(kind, payment_id)
-
-    def authorisation(
-        self,
-        tpp_id: str,
-        product: str,
-        payment_id: str,
-        authorisation_id: str,
-        kind: AuthKind = PAYMENT,
-    ) -> Authorisation:
-        """GET .../authorisations/{id}; an abandoned SCA has failed (and rejected the payment)."""
-        payment_product(product)
-        now = self.clock()
-        with self._tx() as (bank, store):
-            payment = self._own(store, tpp_id, product, payment_id)
-            auth = self._own_authorisation(bank, payment, authorisation_id, kind)
-            stale = abandon_if_stale(auth, now)
-            if stale is None:
-                return auth
-            self._record_step(bank, store, payment, stale, now)
-            return stale
+        missing = f"no such {kind} authorisation"
+        return own_authorisation(bank, authorisation_id, kind, payment.payment_id, missing)

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Literal
+
+from sqlalchemy import Connection
 
 from twinrail.sandbox.bank.domain.accounts import BookingStatus, Transaction
 from twinrail.sandbox.bank.domain.authorisation import (
@@ -25,32 +25,32 @@ from twinrail.sandbox.bank.domain.authorisation import (
     Authorisation,
     ScaApproach,
     ScaStatus,
-    StepOutcome,
-    abandon_if_stale,
 )
-from twinrail.sandbox.bank.domain.errors import ProductInvalid, ResourceUnknown, StatusInvalid
+from twinrail.sandbox.bank.domain.errors import ResourceUnknown, StatusInvalid
 from twinrail.sandbox.bank.domain.payments import (
     RejectReason,
     TransactionStatus,
     payment_product,
 )
 from twinrail.sandbox.bank.domain.periodic import PeriodicPayment, parse_periodic_request
-from twinrail.sandbox.bank.domain.validation import require_object
-from twinrail.sandbox.bank.service.bank_service import BankService
-from twinrail.sandbox.bank.service.payment_service import (
-    PAYABLE_ACCOUNT_TYPES,
+from twinrail.sandbox.bank.service.payment_steps import (
+    PaymentResourceService,
+    add_authorisation,
     available_balance,
     creditor_iban_exists,
+    holder_of,
+    own_authorisation,
+    payable_debtor,
+    refuse_if_under_way,
+    save_step,
+    sca_in_progress,
 )
 from twinrail.sandbox.bank.service.sca_steps import (
     ScaRequest,
     approach_for,
-    embedded_sca_step,
-    open_authorisation,
 )
 from twinrail.sandbox.bank.store.bank_store import BankStore
 from twinrail.sandbox.bank.store.periodic_store import PeriodicStore
-from twinrail.sandbox.bank.store.sca_store import ScaStore
 
 __all__ = ["PeriodicPaymentService", "PeriodicAuthKind", "ORDER", "ORDER_CANCELLATION"]
 
@@ -59,18 +59,13 @@ ORDER: PeriodicAuthKind = "periodic-payment"
 ORDER_CANCELLATION: PeriodicAuthKind = "periodic-payment-cancellation"
 
 
-class PeriodicPaymentService:
+class PeriodicPaymentService(
+    PaymentResourceService[PeriodicPayment, PeriodicStore, PeriodicAuthKind]
+):
     """Standing orders of the bank behind `bank`, on its database and clock."""
 
-    def __init__(self, bank: BankService) -> None:
-        self.engine = bank.engine
-        self.clock = bank.clock
-        self.policy = bank.sca_policy
-
-    @contextmanager
-    def _tx(self) -> Iterator[tuple[BankStore, PeriodicStore]]:
-        with self.engine.connect() as conn, conn.begin():
-            yield BankStore(conn), PeriodicStore(conn)
+    def _store(self, conn: Connection) -> PeriodicStore:
+        return PeriodicStore(conn)
 
     # -- the standing order ----------------------------------------------------------------
     def initiate(self, tpp_id: str, product: str, body: Any) -> PeriodicPayment:
@@ -92,11 +87,7 @@ class PeriodicPaymentService:
         elif not creditor_iban_exists(request.creditor_iban):
             reason = RejectReason.INVALID_CREDITOR_ACCOUNT
         with self._tx() as (bank, store):
-            debtor = bank.account_by_iban(request.debtor_iban)
-            if debtor is None:
-                raise ResourceUnknown("the debtor account is not held at this bank")
-            if debtor.cash_account_type not in PAYABLE_ACCOUNT_TYPES:
-                raise ProductInvalid(f"{product} cannot be made from this account")
+            debtor = payable_debtor(bank, request.debtor_iban, product)
             order = PeriodicPayment(
                 payment_id=f"spo-{uuid.uuid4().hex}", tpp_id=tpp_id, request=request,
                 schedule=schedule, debtor_account_id=debtor.resource_id,
@@ -106,11 +97,10 @@ class PeriodicPaymentService:
             store.add(order)
             if order.status is not TransactionStatus.RCVD or approach is ScaApproach.EMBEDDED:
                 return order, None
-            auth = open_authorisation(
-                self.policy, sca, kind=ORDER, resource_id=order.payment_id, tpp_id=tpp_id,
+            auth = add_authorisation(
+                bank, self.policy, sca, kind=ORDER, resource_id=order.payment_id, tpp_id=tpp_id,
                 psu_id=psu_id, app_psu_id=debtor.psu_id, now=now,
             )  # fmt: skip
-            bank.add_authorisation(auth)
         return order, auth
 
     def _own(
@@ -129,13 +119,7 @@ class PeriodicPaymentService:
         if order.status is not TransactionStatus.RCVD:
             return order
         now = self.clock()
-        in_progress = False
-        for auth in bank.authorisations_of(ORDER, payment_id):
-            stale = abandon_if_stale(auth, now)
-            if stale is not None:
-                bank.save_authorisation(stale)
-            in_progress = in_progress or (stale is None and not auth.sca_status.is_final)
-        if in_progress or now - order.created_at <= SCA_TIMEOUT:
+        if sca_in_progress(bank, ORDER, payment_id, now) or now - order.created_at <= SCA_TIMEOUT:
             return order
         lapsed = order.reject(RejectReason.SCA_FAILED, now)
         store.save(lapsed)
@@ -224,16 +208,12 @@ class PeriodicPaymentService:
             wanted = TransactionStatus.RCVD if kind == ORDER else TransactionStatus.ACTC
             if order.status is not wanted:
                 raise StatusInvalid(f"a {order.status.value} periodic payment has no such step")
-            if any(
-                not a.sca_status.is_final and abandon_if_stale(a, now) is None
-                for a in bank.authorisations_of(kind, payment_id)
-            ):
-                raise StatusInvalid("an authorisation of this periodic payment is under way")
-            auth = open_authorisation(
-                self.policy, sca, kind=kind, resource_id=payment_id, tpp_id=tpp_id,
-                psu_id=psu_id, app_psu_id=self._holder(bank, order), now=now,
+            busy = "an authorisation of this periodic payment is under way"
+            refuse_if_under_way(bank, kind, payment_id, now, busy)
+            auth = add_authorisation(
+                bank, self.policy, sca, kind=kind, resource_id=payment_id, tpp_id=tpp_id,
+                psu_id=psu_id, app_psu_id=holder_of(bank, order.debtor_account_id), now=now,
             )  # fmt: skip
-            bank.add_authorisation(auth)
         if body and auth.sca_approach is ScaApproach.EMBEDDED:
             return self.update_authorisation(
                 tpp_id, product, payment_id, auth.authorisation_id, psu_id, body, kind
@@ -247,31 +227,16 @@ class PeriodicPaymentService:
         """PUT .../authorisations/{id}: password, then OTP; finalising starts (or stops) the
         standing order."""
         payment_product(product)
-        now = self.clock()
-        data = require_object(body, "body")
-        with self._tx() as (bank, store):
-            order = self._own(store, tpp_id, product, payment_id)
-            auth = self._own_authorisation(bank, order, authorisation_id, kind)
-            stale = abandon_if_stale(auth, now)
-            if stale is not None:
-                outcome = StepOutcome(stale, StatusInvalid("the SCA timed out", location="path"))
-            else:
-                outcome = embedded_sca_step(bank, auth, data, psu_id, now)
-            late = self._record_step(bank, store, order, outcome.authorisation, now)
-        # Raised after the commit: a failed step still counts (attempts, timeout, rejection).
-        rejection = outcome.rejection or late
-        if rejection is not None:
-            raise rejection
-        return outcome.authorisation
+        return self._embedded_update(
+            tpp_id, product, payment_id, authorisation_id, psu_id, body, kind
+        )
 
     def _record_step(
         self, bank: BankStore, store: PeriodicStore, order: PeriodicPayment,
         auth: Authorisation, now: dt.datetime,
     ) -> StatusInvalid | None:  # fmt: skip
-        bank.save_authorisation(auth)
-        holder = self._holder(bank, order)
-        if auth.sca_status is ScaStatus.FINALISED and auth.psu_id:
-            ScaStore(bank.conn).reset_low_value_counter(auth.psu_id)  # "since the last SCA"
+        save_step(bank, auth)
+        holder = holder_of(bank, order.debtor_account_id)
         if auth.resource_type == ORDER_CANCELLATION:
             if auth.sca_status is not ScaStatus.FINALISED:
                 return None
@@ -301,39 +266,8 @@ class PeriodicPaymentService:
             raise ResourceUnknown("no such periodic payment", location="path")
         return self._record_step(bank, store, order, auth, now)
 
-    def _holder(self, bank: BankStore, order: PeriodicPayment) -> str | None:
-        account = bank.account(order.debtor_account_id)
-        return account.psu_id if account else None
-
     def _own_authorisation(
         self, bank: BankStore, order: PeriodicPayment, authorisation_id: str, kind: str
     ) -> Authorisation:
-        auth = bank.authorisation(authorisation_id)
-        if auth is None or auth.resource_type != kind or auth.resource_id != order.payment_id:
-            raise ResourceUnknown("no such authorisation of this periodic payment", location="path")
-        return auth
-
-    def authorisations(
-        self, tpp_id: str, product: str, payment_id: str, kind: PeriodicAuthKind = ORDER
-    ) -> list[Authorisation]:
-        """GET .../authorisations (or cancellation-authorisations)."""
-        payment_product(product)
-        with self._tx() as (bank, store):
-            self._own(store, tpp_id, product, payment_id)
-            return bank.authorisations_of(kind, payment_id)
-
-    def authorisation(
-        self, tpp_id: str, product: str, payment_id: str, authorisation_id: str,
-        kind: PeriodicAuthKind = ORDER,
-    ) -> Authorisation:  # fmt: skip
-        """GET .../authorisations/{id}: its scaStatus (an abandoned SCA reads as failed)."""
-        payment_product(product)
-        now = self.clock()
-        with self._tx() as (bank, store):
-            order = self._own(store, tpp_id, product, payment_id)
-            auth = self._own_authorisation(bank, order, authorisation_id, kind)
-            stale = abandon_if_stale(auth, now)
-            if stale is None:
-                return auth
-            self._record_step(bank, store, order, stale, now)
-            return stale
+        missing = "no such authorisation of this periodic payment"
+        return own_authorisation(bank, authorisation_id, kind, order.payment_id, missing)

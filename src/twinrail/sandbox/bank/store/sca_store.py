@@ -3,7 +3,9 @@ earlier authorised payments, and the decoupled approvals waiting in a PSU's bank
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, and_, delete, exists, insert, select, update
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, delete, exists, insert, select, update
 
 from twinrail.sandbox.bank.domain.authorisation import Authorisation, ScaApproach, ScaStatus
 from twinrail.sandbox.bank.domain.exemptions import LowValueCounter
@@ -74,29 +76,27 @@ class ScaStore:
 
     def pending_in_app(self, psu_id: str) -> list[Authorisation]:
         """Decoupled authorisations pushed to the PSU's app and not yet decided, oldest first."""
-        query = (
-            select(authorisations.c.authorisation_id)
-            .where(
-                authorisations.c.psu_id == psu_id,
-                authorisations.c.sca_approach == ScaApproach.DECOUPLED.value,
-                authorisations.c.sca_status == ScaStatus.STARTED.value,
-            )
-            .order_by(authorisations.c.created_at)
-        )
-        bank = BankStore(self.conn)
-        found = (bank.authorisation(i) for i in self.conn.execute(query).scalars())
-        return [a for a in found if a is not None]
+        oldest_first = authorisations.c.created_at
+        return self._of_psu(psu_id, ScaApproach.DECOUPLED, ScaStatus.STARTED, oldest_first)
 
     def awaiting_otp(self, psu_id: str) -> list[Authorisation]:
         """Redirect authorisations whose SMS code was sent to the PSU and not yet used."""
+        latest_first = authorisations.c.updated_at.desc()
+        return self._of_psu(
+            psu_id, ScaApproach.REDIRECT, ScaStatus.SCA_METHOD_SELECTED, latest_first
+        )
+
+    def _of_psu(
+        self, psu_id: str, approach: ScaApproach, status: ScaStatus, order: ColumnElement[Any]
+    ) -> list[Authorisation]:
         query = (
             select(authorisations.c.authorisation_id)
             .where(
                 authorisations.c.psu_id == psu_id,
-                authorisations.c.sca_approach == ScaApproach.REDIRECT.value,
-                authorisations.c.sca_status == ScaStatus.SCA_METHOD_SELECTED.value,
+                authorisations.c.sca_approach == approach.value,
+                authorisations.c.sca_status == status.value,
             )
-            .order_by(authorisations.c.updated_at.desc())
+            .order_by(order)
         )
         bank = BankStore(self.conn)
         found = (bank.authorisation(i) for i in self.conn.execute(query).scalars())

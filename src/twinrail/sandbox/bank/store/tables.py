@@ -4,6 +4,8 @@ platform's Alembic migrations."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -121,20 +123,29 @@ authorisations = Table(
     Column("nok_redirect_uri", String(500), nullable=True),
 )
 
+
+def _initiation_columns() -> list[Column[Any]]:
+    """A payment initiation as the TPP sent it, and who sent it: the leading columns of single
+    payments and of standing orders alike (new Column objects for each table)."""
+    return [
+        Column("payment_id", String(64), primary_key=True),
+        Column("tpp_id", String(140), nullable=False, index=True),
+        Column("product", String(40), nullable=False),
+        Column("debtor_account_id", String(64), ForeignKey("accounts.resource_id"), nullable=False),
+        Column("debtor_iban", String(34), nullable=False),
+        Column("amount", Integer, nullable=False),
+        Column("currency", String(3), nullable=False),
+        Column("creditor_iban", String(34), nullable=False),
+        Column("creditor_name", String(70), nullable=False),
+        Column("end_to_end_id", String(35), nullable=False),
+        Column("remittance", String(140), nullable=False),
+    ]
+
+
 payments = Table(
     "payments",
     bank_metadata,
-    Column("payment_id", String(64), primary_key=True),
-    Column("tpp_id", String(140), nullable=False, index=True),
-    Column("product", String(40), nullable=False),
-    Column("debtor_account_id", String(64), ForeignKey("accounts.resource_id"), nullable=False),
-    Column("debtor_iban", String(34), nullable=False),
-    Column("amount", Integer, nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("creditor_iban", String(34), nullable=False),
-    Column("creditor_name", String(70), nullable=False),
-    Column("end_to_end_id", String(35), nullable=False),
-    Column("remittance", String(140), nullable=False),
+    *_initiation_columns(),
     Column("status", String(4), nullable=False),
     Column("reject_reason", String(4), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
@@ -166,17 +177,7 @@ trusted_beneficiaries = Table(
 periodic_payments = Table(
     "periodic_payments",
     bank_metadata,
-    Column("payment_id", String(64), primary_key=True),
-    Column("tpp_id", String(140), nullable=False, index=True),
-    Column("product", String(40), nullable=False),
-    Column("debtor_account_id", String(64), ForeignKey("accounts.resource_id"), nullable=False),
-    Column("debtor_iban", String(34), nullable=False),
-    Column("amount", Integer, nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("creditor_iban", String(34), nullable=False),
-    Column("creditor_name", String(70), nullable=False),
-    Column("end_to_end_id", String(35), nullable=False),
-    Column("remittance", String(140), nullable=False),
+    *_initiation_columns(),
     Column("start_date", Date, nullable=False),
     Column("end_date", Date, nullable=True),
     Column("frequency", String(16), nullable=False),
