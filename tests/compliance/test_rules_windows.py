@@ -7,24 +7,18 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twinrail.compliance.domain.decision import Outcome
+from tests.compliance.test_rules import NOW, facts, fired
 from twinrail.compliance.domain.rules import (
     CustomerHistory,
     Direction,
     DormantReactivation,
-    MovementFacts,
     PastMovement,
     RapidInOut,
-    Rule,
     RuleParams,
-    RuleSet,
-    Severity,
     Structuring,
     Velocity,
 )
-from twinrail.compliance.domain.rules_evaluation import evaluate_rules
 
-NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 TICK = dt.timedelta(microseconds=1)
 windows = st.integers(min_value=1, max_value=90 * 86_400).map(lambda s: dt.timedelta(seconds=s))
 offsets = st.integers(min_value=-3, max_value=3)
@@ -33,9 +27,7 @@ offsets = st.integers(min_value=-3, max_value=3)
 def fires(
     params: RuleParams, eur: int, history: CustomerHistory, order: str = "bank_payment"
 ) -> bool:
-    rule = Rule("r", "d", Severity.LOW, Outcome.REVIEW, params)
-    facts = MovementFacts("po", "cus", order, eur, NOW)
-    return bool(evaluate_rules(RuleSet("v", (rule,)), facts, history))
+    return fired(params, facts(eur, order), history) is not None
 
 
 def past(age: dt.timedelta, eur: int, direction: Direction = Direction.OUT) -> PastMovement:

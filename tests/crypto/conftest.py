@@ -14,8 +14,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import IN_CI
+from tests.crypto.watcher_support import deploy_token
+from twinrail.crypto.adapters.evm_rpc import Web3ChainClient
 from twinrail.crypto.adapters.softhsm import DEFAULT_MODULE, SoftHsm
 from twinrail.crypto.adapters.software_keystore import SoftwareKeyStore
+from twinrail.crypto.domain.chains import Token
 from twinrail.crypto.service.ports import KeyStore
 from twinrail.sandbox.anvil import AnvilError, AnvilNode, find_anvil_binary
 
@@ -53,6 +56,18 @@ def anvil(anvil_binary: Path) -> Iterator[AnvilNode]:
     """A fresh anvil on a free port, chain id 31337."""
     with AnvilNode(chain_id=31337, binary=anvil_binary) as node:
         yield node
+
+
+@pytest.fixture
+def client(anvil: AnvilNode) -> Web3ChainClient:
+    """A JSON-RPC client of the `anvil` node."""
+    return Web3ChainClient(anvil.url, timeout_s=5)
+
+
+@pytest.fixture
+def token(client: Web3ChainClient) -> Token:
+    """The project's StableToken, freshly deployed on the node as 6-decimal USDC."""
+    return Token("USDC", deploy_token(client), 6)
 
 
 @pytest.fixture

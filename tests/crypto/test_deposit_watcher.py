@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import Engine, select
 
 from tests.crypto.watcher_support import (
@@ -16,6 +14,7 @@ from tests.crypto.watcher_support import (
     mine,
     mint,
     new_address,
+    new_depositor,
     open_customer_accounts,
     register_deposit_address,
     send_eth,
@@ -35,16 +34,6 @@ from twinrail.platform.outbox import outbox
 from twinrail.sandbox.anvil import AnvilNode
 
 USDC = 10**6
-
-
-@pytest.fixture
-def client(anvil: AnvilNode) -> Iterator[Web3ChainClient]:
-    yield Web3ChainClient(anvil.url, timeout_s=5)
-
-
-@pytest.fixture
-def token(client: Web3ChainClient) -> Token:
-    return Token("USDC", deploy_token(client), 6)
 
 
 def _watcher(
@@ -102,8 +91,7 @@ def test_a_token_deposit_is_seen_then_confirming_then_credited_to_its_account(
 def test_a_native_transfer_is_a_deposit_at_log_index_minus_one(
     engine: Engine, ledger: LedgerService, client: Web3ChainClient, token: Token
 ) -> None:
-    open_customer_accounts(ledger, ["bob"], {"ETH": 18})
-    bob = register_deposit_address(engine, "bob")
+    bob = new_depositor(engine, ledger, "bob", {"ETH": 18})
     watcher = _watcher(engine, ledger, client, token, confirmations=1)
     send_eth(client, bob, 3 * 10**18)
     watcher.run_once()
@@ -116,8 +104,7 @@ def test_a_native_transfer_is_a_deposit_at_log_index_minus_one(
 def test_payments_to_strangers_or_in_unlisted_tokens_are_ignored_and_counted(
     engine: Engine, ledger: LedgerService, client: Web3ChainClient, token: Token
 ) -> None:
-    open_customer_accounts(ledger, ["carol"], {"USDC": 6})
-    carol = register_deposit_address(engine, "carol")
+    carol = new_depositor(engine, ledger, "carol", {"USDC": 6})
     other_token = deploy_token(client, symbol="FAKE")
     watcher = _watcher(engine, ledger, client, token, confirmations=1)
     mint(client, token.address, new_address(), 5 * USDC)
@@ -133,8 +120,7 @@ def test_payments_to_strangers_or_in_unlisted_tokens_are_ignored_and_counted(
 def test_a_crash_between_credit_and_mark_is_finished_by_an_idempotent_replay(
     engine: Engine, ledger: LedgerService, client: Web3ChainClient, token: Token
 ) -> None:
-    open_customer_accounts(ledger, ["dave"], {"USDC": 6})
-    dave = register_deposit_address(engine, "dave")
+    dave = new_depositor(engine, ledger, "dave", {"USDC": 6})
     watcher = _watcher(engine, ledger, client, token, confirmations=2)
     mint(client, token.address, dave, 9 * USDC)
     watcher.run_once()
@@ -171,8 +157,7 @@ def test_a_deposit_credit_the_ledger_rejects_stays_open_and_is_retried(
 def test_finality_follows_the_nodes_finalized_tag_where_configured(
     engine: Engine, ledger: LedgerService, client: Web3ChainClient, token: Token
 ) -> None:
-    open_customer_accounts(ledger, ["fred"], {"USDC": 6})
-    fred = register_deposit_address(engine, "fred")
+    fred = new_depositor(engine, ledger, "fred", {"USDC": 6})
     watcher = _watcher(
         engine, ledger, client, token, confirmations=1, finality=FinalitySource.FINALIZED
     )
@@ -190,8 +175,7 @@ def test_two_chains_are_watched_at_once_each_with_its_own_checkpoint(
 ) -> None:
     engine = sqlite_engine
     ledger = LedgerService(engine)
-    open_customer_accounts(ledger, ["gina"], {"USDC": 6, "ETH": 18})
-    gina = register_deposit_address(engine, "gina")
+    gina = new_depositor(engine, ledger, "gina", {"USDC": 6, "ETH": 18})
     watchers = []
     for node, amount in zip(two_anvils, (4, 6), strict=True):
         client = Web3ChainClient(node.url, timeout_s=5)
@@ -212,8 +196,7 @@ def test_the_watcher_loop_credits_under_its_lease_until_stopped(
     sqlite_engine: Engine, client: Web3ChainClient, token: Token
 ) -> None:
     engine, ledger = sqlite_engine, LedgerService(sqlite_engine)
-    open_customer_accounts(ledger, ["hana"], {"USDC": 6})
-    hana = register_deposit_address(engine, "hana")
+    hana = new_depositor(engine, ledger, "hana", {"USDC": 6})
     settings = CryptoSettings(
         chains=[
             ChainConfig(

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import Engine
 
 from tests.crypto.watcher_support import (
     chain_of,
-    deploy_token,
     mine,
     mint,
-    open_customer_accounts,
+    new_depositor,
     register_deposit_address,
     send_eth,
 )
@@ -24,20 +22,9 @@ from twinrail.crypto.watchers import build_deposit_watchers
 from twinrail.ledger.domain.commands import DefineAsset, OpenAccount
 from twinrail.ledger.domain.model import Side
 from twinrail.ledger.service.ledger_service import LedgerService
-from twinrail.sandbox.anvil import AnvilNode
 
 USDC = 10**6
 ETH = 10**18
-
-
-@pytest.fixture
-def client(anvil: AnvilNode) -> Web3ChainClient:
-    return Web3ChainClient(anvil.url, timeout_s=5)
-
-
-@pytest.fixture
-def token(client: Web3ChainClient) -> Token:
-    return Token("USDC", deploy_token(client), 6)
 
 
 def _settle(watcher: DepositWatcher, client: Web3ChainClient) -> None:
@@ -49,8 +36,7 @@ def _settle(watcher: DepositWatcher, client: Web3ChainClient) -> None:
 def test_eth_and_usdc_to_one_address_land_in_the_account_of_their_asset(
     engine: Engine, ledger: LedgerService, client: Web3ChainClient, token: Token
 ) -> None:
-    open_customer_accounts(ledger, ["carol"], {"USDC": 6, "ETH": 18})
-    carol = register_deposit_address(engine, "carol")
+    carol = new_depositor(engine, ledger, "carol", {"USDC": 6, "ETH": 18})
     chain = chain_of(client.rpc_url, 31337, tokens=(token,), confirmations=2)
     watcher = DepositWatcher(
         engine, ledger, chain, client, account_for=LedgerChart(ledger), start_block=0
@@ -107,8 +93,7 @@ def test_the_old_default_mapping_leaves_an_other_asset_deposit_rejected_on_every
 def test_the_worker_watchers_use_the_multi_asset_chart_by_default(
     engine: Engine, ledger: LedgerService, client: Web3ChainClient, token: Token
 ) -> None:
-    open_customer_accounts(ledger, ["fred"], {"USDC": 6, "ETH": 18})
-    fred = register_deposit_address(engine, "fred")
+    fred = new_depositor(engine, ledger, "fred", {"USDC": 6, "ETH": 18})
     settings = CryptoSettings(
         chains=[
             ChainConfig(

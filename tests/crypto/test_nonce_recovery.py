@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from tests.crypto.withdrawal_support import ETH, PAYEE, Rig, make_rig, open_customer, processor_for
+from tests.crypto.withdrawal_support import (
+    ETH,
+    PAYEE,
+    Rig,
+    make_rig,
+    open_customer,
+    processor_for,
+    transitions,
+)
 from twinrail.audit.store.tables import audit_entries
 from twinrail.crypto.adapters.evm_rpc import Web3ChainClient
 from twinrail.crypto.domain.errors import NonceStateConflict
@@ -28,7 +36,6 @@ from twinrail.crypto.service.signer import TransactionSigner
 from twinrail.crypto.service.transfers import TransactionSender
 from twinrail.crypto.store.tables import nonce_reservations, tx_attempts
 from twinrail.ledger.domain.model import TransferStatus
-from twinrail.platform.outbox import outbox
 from twinrail.sandbox.anvil import AnvilNode
 
 S = WithdrawalStatus
@@ -44,16 +51,6 @@ def _find(rig: Rig, wid: str) -> Withdrawal:
     found = rig.service.find(wid)
     assert found is not None
     return found
-
-
-def _topics(engine: Engine, wid: str) -> list[str]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(outbox.c.payload)
-            .where(outbox.c.topic == "crypto.withdrawal_transitioned")
-            .order_by(outbox.c.id)
-        ).all()
-    return [r.payload["to"] for r in rows if r.payload["withdrawal_id"] == wid]
 
 
 def _reasons(engine: Engine, wid: str) -> list[str]:
@@ -122,7 +119,7 @@ def test_a_dropped_transaction_is_broadcast_again_with_the_same_bytes(rig: Rig) 
     assert sent.status is S.BROADCAST and _known(rig.client, sent.tx_hash or "") is not None
 
     processor.run_once()  # still in the pool: nothing to do
-    assert _topics(rig.engine, "w-dee") == ["held", "signed", "broadcast"]
+    assert transitions(rig.engine, "w-dee") == ["held", "signed", "broadcast"]
 
     rig.client.request("anvil_dropTransaction", [sent.tx_hash])
     assert _known(rig.client, sent.tx_hash or "") is None
@@ -139,7 +136,12 @@ def test_a_dropped_transaction_is_broadcast_again_with_the_same_bytes(rig: Rig) 
     final = _assert_paid_once(rig, "w-dee", payee_before, ETH)
     assert final.tx_hash == sent.tx_hash
     assert len(NonceManager(rig.engine).attempts(rig.chain.chain_id, rig.hot, 0)) == 1
-    assert _topics(rig.engine, "w-dee")[2:] == ["broadcast", "broadcast", "mined", "final"]
+    assert transitions(rig.engine, "w-dee")[2:] == [
+        "broadcast",
+        "broadcast",
+        "mined",
+        "final",
+    ]
 
 
 def test_a_nonce_used_by_a_transaction_not_ours_is_superseded_once_final(rig: Rig) -> None:
@@ -180,7 +182,7 @@ def test_a_nonce_used_by_a_transaction_not_ours_is_superseded_once_final(rig: Ri
     ]
     superseded = [r for r in _reasons(rig.engine, "w-eve") if "superseded" in r]
     assert len(superseded) == 1 and (ours.tx_hash or "?") in superseded[0]
-    assert _topics(rig.engine, "w-eve") == [
+    assert transitions(rig.engine, "w-eve") == [
         "held",
         "signed",
         "broadcast",
@@ -250,7 +252,7 @@ def test_nonce_too_low_at_broadcast_for_bytes_not_ours_signs_again_once_final(ri
 
     final = _assert_paid_once(rig, "w-gus", payee_before, ETH)
     assert final.nonce == 1
-    assert _topics(rig.engine, "w-gus") == [
+    assert transitions(rig.engine, "w-gus") == [
         "held",
         "signed",
         "signed",

@@ -20,8 +20,7 @@ from tests.crypto.watcher_support import (
     deploy_token,
     mine,
     mint,
-    open_customer_accounts,
-    register_deposit_address,
+    new_depositor,
 )
 from twinrail.crypto.adapters.evm_rpc import RetryPolicy, Web3ChainClient
 from twinrail.crypto.domain.chains import Token
@@ -190,8 +189,7 @@ def test_a_block_out_of_order_fails_the_pass_and_a_later_pass_credits_exactly_on
     sqlite_engine: Engine, proxy: FaultyProxy
 ) -> None:
     ledger = LedgerService(sqlite_engine)
-    open_customer_accounts(ledger, ["olga"], {"USDC": 6})
-    olga = register_deposit_address(sqlite_engine, "olga")
+    olga = new_depositor(sqlite_engine, ledger, "olga", {"USDC": 6})
     client = _client(proxy.url, Sleeps())
     token = Token("USDC", deploy_token(client), 6)
     mint(client, token.address, olga, 3 * USDC)

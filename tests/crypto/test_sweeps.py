@@ -22,7 +22,7 @@ from twinrail.crypto.domain.chains import Chain, Token
 from twinrail.crypto.domain.deposits import DepositStatus
 from twinrail.crypto.domain.fees import FeePolicy
 from twinrail.crypto.domain.nonces import NonceReservation
-from twinrail.crypto.domain.sweeps import SweepStatus, top_up_needed
+from twinrail.crypto.domain.sweeps import Sweep, SweepStatus, top_up_needed
 from twinrail.crypto.domain.transactions import Receipt
 from twinrail.crypto.service.addresses import AddressService
 from twinrail.crypto.service.deposit_books import clearing_account_id
@@ -34,7 +34,13 @@ from twinrail.crypto.service.ports import KeyStore
 from twinrail.crypto.service.signer import TransactionSigner
 from twinrail.crypto.service.sweeps import Sweeper
 from twinrail.crypto.service.transfers import TransactionSender
-from twinrail.crypto.service.withdrawal_books import hot_wallet_account_id, network_fees_account_id
+from twinrail.crypto.service.withdrawal_books import (
+    HOT_WALLET,
+    NETWORK_FEES,
+    hot_wallet_account_id,
+    network_fees_account_id,
+    open_chain_account,
+)
 from twinrail.ledger.service.ledger_service import LedgerService
 from twinrail.platform.clock import utc_now
 from twinrail.platform.outbox import outbox
@@ -162,6 +168,20 @@ def test_a_balance_above_the_threshold_is_swept_after_a_gas_top_up_and_the_gas_i
     assert sweeper.run_once() == 0  # nothing left to sweep
 
 
+def test_a_sweep_books_into_hot_wallet_accounts_a_withdrawal_opened_first(rig: Rig) -> None:
+    # opened as the withdrawal books open them: the sweeper must describe them the same way
+    for asset, decimals in (("USDC", 6), ("ETH", 18)):
+        open_chain_account(
+            rig.ledger, 31337, hot_wallet_account_id(31337, asset), asset, decimals, HOT_WALLET
+        )
+    open_chain_account(
+        rig.ledger, 31337, network_fees_account_id(31337, "ETH"), "ETH", 18, NETWORK_FEES
+    )
+    mint(rig.client, rig.token.address, rig.alice, 25 * USDC)
+    assert rig.sweeper().run_once() == 1
+    assert rig.ledger.balance(hot_wallet_account_id(31337, "USDC")).posted == 25 * USDC
+
+
 def test_a_balance_below_the_threshold_stays_where_it_is(rig: Rig) -> None:
     mint(rig.client, rig.token.address, rig.alice, 9 * USDC)
     sweeper = rig.sweeper(threshold=10 * USDC)
@@ -209,20 +229,32 @@ def test_a_sweep_killed_at_any_point_resumes_with_the_same_transactions(
     assert rig.ledger.balance(network_fees_account_id(31337, "ETH")).posted == fee
 
 
-def test_a_sweep_waiting_for_its_block_is_resumed_and_never_started_twice(rig: Rig) -> None:
+def _blocks_held_back(rig: Rig, clock: ManualClock | None = None) -> Sweeper:
+    """15 USDC on alice's address, automine off, and a sweeper that waits only briefly."""
     mint(rig.client, rig.token.address, rig.alice, 15 * USDC)
     rig.client.request("evm_setAutomine", [False])
-    sweeper = rig.sweeper()
+    sweeper = rig.sweeper(clock=clock)
     sweeper._timeout = 0.2  # noqa: SLF001 - a short wait: the block will not come by itself
-    assert sweeper.run_once() == 0
-    assert sweeper.run_once() == 0
-    [waiting] = sweeper.sweeps()
-    assert waiting.status is SweepStatus.TOPPING_UP and waiting.top_up_tx
+    return sweeper
+
+
+def _blocks_let_through(rig: Rig, sweeper: Sweeper) -> Sweep:
+    """Automine on again: the next round completes the one sweep, which it returns."""
     rig.client.request("evm_setAutomine", [True])
     mine(rig.client)
     sweeper._timeout = 10  # noqa: SLF001
     assert sweeper.run_once() == 1
     [done] = sweeper.sweeps()
+    return done
+
+
+def test_a_sweep_waiting_for_its_block_is_resumed_and_never_started_twice(rig: Rig) -> None:
+    sweeper = _blocks_held_back(rig)
+    assert sweeper.run_once() == 0
+    assert sweeper.run_once() == 0
+    [waiting] = sweeper.sweeps()
+    assert waiting.status is SweepStatus.TOPPING_UP and waiting.top_up_tx
+    done = _blocks_let_through(rig, sweeper)
     assert done.id == waiting.id and done.status is SweepStatus.DONE
     assert rig.client.mined_nonce(rig.hot) == 1
     assert rig.usdc(rig.hot) == 15 * USDC
@@ -231,10 +263,7 @@ def test_a_sweep_waiting_for_its_block_is_resumed_and_never_started_twice(rig: R
 def test_a_stuck_top_up_is_replaced_with_fees_10_percent_higher_and_the_replacement_lands(
     rig: Rig, clock: ManualClock
 ) -> None:
-    mint(rig.client, rig.token.address, rig.alice, 15 * USDC)
-    rig.client.request("evm_setAutomine", [False])
-    sweeper = rig.sweeper(clock=clock)
-    sweeper._timeout = 0.2  # noqa: SLF001
+    sweeper = _blocks_held_back(rig, clock)
     assert sweeper.run_once() == 0
     clock.advance(minutes=1)
     assert sweeper.run_once() == 0  # not stuck yet: rebroadcast as it is
@@ -244,11 +273,7 @@ def test_a_stuck_top_up_is_replaced_with_fees_10_percent_higher_and_the_replacem
     first, second = NonceManager(rig.engine).attempts(31337, rig.hot, 0)
     assert second.max_fee_per_gas * 100 >= first.max_fee_per_gas * 110
     assert second.max_priority_fee_per_gas * 100 >= first.max_priority_fee_per_gas * 110
-    rig.client.request("evm_setAutomine", [True])
-    mine(rig.client)
-    sweeper._timeout = 10  # noqa: SLF001
-    assert sweeper.run_once() == 1
-    [done] = sweeper.sweeps()
+    done = _blocks_let_through(rig, sweeper)
     assert done.top_up_tx == second.tx_hash and done.status is SweepStatus.DONE
     assert rig.client.mined_nonce(rig.hot) == 1
 

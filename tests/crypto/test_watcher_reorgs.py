@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from eth_account import Account
 from sqlalchemy import Engine, select
@@ -11,7 +9,6 @@ from sqlalchemy import Engine, select
 from tests.crypto.watcher_support import (
     account_for,
     chain_of,
-    deploy_token,
     mine,
     mint,
     open_customer_accounts,
@@ -26,19 +23,8 @@ from twinrail.crypto.service.deposit_books import DepositBooks
 from twinrail.crypto.service.deposit_watcher import DepositWatcher
 from twinrail.ledger.service.ledger_service import LedgerService
 from twinrail.platform.outbox import outbox
-from twinrail.sandbox.anvil import AnvilNode
 
 USDC = 10**6
-
-
-@pytest.fixture
-def client(anvil: AnvilNode) -> Iterator[Web3ChainClient]:
-    yield Web3ChainClient(anvil.url, timeout_s=5)
-
-
-@pytest.fixture
-def token(client: Web3ChainClient) -> Token:
-    return Token("USDC", deploy_token(client), 6)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from tests.crypto.withdrawal_support import (
     make_rig,
     open_customer,
     processor_for,
+    transitions,
 )
 from twinrail.audit.store.tables import audit_entries
 from twinrail.crypto.adapters.evm_rpc import Web3ChainClient
@@ -50,22 +51,10 @@ from twinrail.crypto.withdrawal_workers import build_withdrawal_loops, withdrawa
 from twinrail.ledger.domain.errors import LimitExceeded
 from twinrail.ledger.domain.model import TransferStatus
 from twinrail.platform.lease import lease_for
-from twinrail.platform.outbox import outbox
 from twinrail.sandbox.anvil import AnvilNode
 
 GWEI = 10**9
 S = WithdrawalStatus
-
-
-def _topics(engine: Engine, withdrawal_id: str) -> list[str]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(outbox.c.payload)
-            .where(outbox.c.topic == "crypto.withdrawal_transitioned")
-            .order_by(outbox.c.id)
-        ).all()
-    payloads = [r.payload for r in rows]
-    return [p["to"] for p in payloads if p["withdrawal_id"] == withdrawal_id]
 
 
 def test_an_eth_withdrawal_goes_final_and_the_ledger_posts_the_hold_and_books_the_fee(
@@ -99,7 +88,7 @@ def test_an_eth_withdrawal_goes_final_and_the_ledger_posts_the_hold_and_books_th
     assert fees.posted == final.fee
     hot = rig.ledger.balance(hot_wallet_account_id(anvil.chain_id, "ETH"))
     assert hot.posted == -(2 * ETH + final.fee)  # what left the hot wallet: amount and gas
-    assert _topics(engine, "w-1") == ["held", "signed", "broadcast", "mined", "final"]
+    assert transitions(engine, "w-1") == ["held", "signed", "broadcast", "mined", "final"]
     with engine.connect() as conn:
         audited = conn.execute(
             select(audit_entries.c.action).where(audit_entries.c.subject == "crypto_withdrawal:w-1")
@@ -353,7 +342,7 @@ def test_a_reorg_that_drops_the_mined_block_resends_the_same_signed_transaction(
     assert final.tx_hash == mined.tx_hash  # the very same transaction, not a new one
     assert rig.client.mined_nonce(rig.hot) == 1
     assert len(NonceManager(engine).attempts(anvil.chain_id, rig.hot, 0)) == 1
-    assert _topics(engine, "w-reorg")[3:] == ["mined", "broadcast", "mined", "final"]
+    assert transitions(engine, "w-reorg")[3:] == ["mined", "broadcast", "mined", "final"]
     assert rig.ledger.balance("kay-ETH").posted == ETH - ETH // 5
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "new_address",
     "register_deposit_address",
     "open_customer_accounts",
+    "new_depositor",
     "chain_of",
     "account_for",
 ]
@@ -136,3 +137,9 @@ def chain_of(
         tokens=tokens,
         rpc_timeout_s=5.0,
     )
+
+
+def new_depositor(engine: Engine, ledger: LedgerService, owner: str, assets: dict[str, int]) -> str:
+    """Open `owner`'s ledger accounts in `assets` and record a fresh deposit address for it."""
+    open_customer_accounts(ledger, [owner], assets)
+    return register_deposit_address(engine, owner)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from tests.crypto.watcher_support import chain_of, deploy_token, mint
 from twinrail.crypto.adapters.evm_rpc import Web3ChainClient
@@ -23,6 +23,7 @@ from twinrail.ledger.domain.commands import DefineAsset, OpenAccount, PostTransf
 from twinrail.ledger.domain.model import Limits, Posting, Side
 from twinrail.ledger.service.ledger_service import LedgerService
 from twinrail.platform.clock import Clock, utc_now
+from twinrail.platform.outbox import outbox
 
 __all__ = [
     "ETH",
@@ -33,6 +34,7 @@ __all__ = [
     "make_rig",
     "open_customer",
     "processor_for",
+    "transitions",
 ]
 
 ETH = 10**18
@@ -147,3 +149,14 @@ def processor_for(
         clock=clock,
         stuck_after=stuck_after,
     )
+
+
+def transitions(engine: Engine, withdrawal_id: str) -> list[str]:
+    """The statuses the withdrawal moved to, as its outbox events tell them, in order."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(outbox.c.payload)
+            .where(outbox.c.topic == "crypto.withdrawal_transitioned")
+            .order_by(outbox.c.id)
+        ).all()
+    return [r.payload["to"] for r in rows if r.payload["withdrawal_id"] == withdrawal_id]

@@ -286,30 +286,9 @@ def case_public(case: Case) -> CasePublic:
     return CasePublic(
         **case_summary(case).model_dump(),
         order_ids=list(case.order_ids),
-        alerts=[
-            AlertPublic(
-                kind=a.kind.value,
-                ref=a.ref,
-                severity=a.severity.value,
-                summary=dict(a.summary),
-                raised_by=a.raised_by,
-                raised_at=a.raised_at,
-                order_id=a.order_id,
-                outcome=a.outcome,
-            )  # fmt: skip
-            for a in case.alerts
-        ],
-        notes=[
-            NotePublic(
-                kind=n.kind,
-                author=n.author,
-                body=n.body,
-                at=n.at,
-                uri=n.uri,
-                sha256=n.sha256,
-            )  # fmt: skip
-            for n in case.notes
-        ],
+        # same field names: enums become their string values, the summary a plain dict
+        alerts=[AlertPublic.model_validate(a, from_attributes=True) for a in case.alerts],
+        notes=[NotePublic.model_validate(n, from_attributes=True) for n in case.notes],
         decisions=[
             CaseDecisionPublic(
                 decision_id=d.decision_id,

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -13,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 
-from twinrail.cli.output import JsonOption, console, err_console, print_json
+from twinrail.cli.output import JsonOption, console, handled_errors, print_json
 from twinrail.compliance.domain.cases import Case
 from twinrail.compliance.domain.errors import ComplianceError
 from twinrail.compliance.service.case_report import case_report, report_markdown
@@ -38,18 +37,8 @@ def _services() -> Iterator[ComplianceServices]:
         engine.dispose()
 
 
-def _handled(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Known compliance errors become one readable line and exit 1 (2 when retryable)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ComplianceError as exc:
-            err_console.print(f"[bold red]error[/] [dim]{exc.code}[/]: {escape(exc.message)}")
-            raise typer.Exit(2 if exc.retryable else 1) from None
-
-    return wrapper
+_handled = handled_errors(ComplianceError, show_context=False)
+"""Known compliance errors become one readable line and exit 1 (2 when retryable)."""
 
 
 def _summary(case: Case) -> dict[str, Any]:

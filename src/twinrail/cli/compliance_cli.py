@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import typer
 from rich.markup import escape
@@ -13,7 +11,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 from sqlalchemy import Engine
 
-from twinrail.cli.output import JsonOption, console, err_console, print_json
+from twinrail.cli.output import JsonOption, console, handled_errors, print_json
 from twinrail.compliance.domain.errors import ComplianceError
 from twinrail.compliance.service.screening_service import ScreeningService
 from twinrail.platform.db import create_db_engine
@@ -39,20 +37,8 @@ def _service() -> Iterator[ScreeningService]:
         engine.dispose()
 
 
-def _handled(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Known compliance errors become one readable line and exit 1 (2 when retryable)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ComplianceError as exc:
-            err_console.print(f"[bold red]error[/] [dim]{exc.code}[/]: {escape(exc.message)}")
-            for key, value in exc.context.items():
-                err_console.print(f"  {key}: {escape(str(value))}")
-            raise typer.Exit(2 if exc.retryable else 1) from None
-
-    return wrapper
+_handled = handled_errors(ComplianceError)
+"""Known compliance errors become one readable line and exit 1 (2 when retryable)."""
 
 
 @lists_app.command("load")

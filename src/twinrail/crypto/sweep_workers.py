@@ -11,11 +11,9 @@ worker starts without node or HSM; a failure there is a failed round, retried by
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 from sqlalchemy import Engine
 
+from twinrail.crypto.chain_loops import LazyChainStep, build_chain_loops
 from twinrail.crypto.service.addresses import AddressService
 from twinrail.crypto.service.charges import expire_due_charges
 from twinrail.crypto.service.fees import FeeEstimator
@@ -26,7 +24,7 @@ from twinrail.crypto.service.signer import TransactionSigner
 from twinrail.crypto.service.sweeps import Sweeper, sweep_lease_name
 from twinrail.crypto.service.transfers import TransactionSender
 from twinrail.crypto.settings import ChainConfig, CryptoSettings
-from twinrail.crypto.wiring import open_chain_client, open_key_store
+from twinrail.crypto.wiring import open_chain_client
 from twinrail.ledger.service.ledger_service import LedgerService
 from twinrail.platform.lease import lease_for
 from twinrail.runtime.loops import PeriodicLoop
@@ -59,48 +57,21 @@ def build_sweeper(
     )
 
 
-class _LazySweeper:
-    def __init__(
-        self,
-        engine: Engine,
-        ledger: LedgerService,
-        config: ChainConfig,
-        keys: Callable[[], KeyStore],
-    ) -> None:
-        self._args = (engine, ledger, config)
-        self._keys = keys
-        self._sweeper: Sweeper | None = None
-
-    def __call__(self) -> int:
-        if self._sweeper is None:
-            engine, ledger, config = self._args
-            self._sweeper = build_sweeper(engine, ledger, config, self._keys())
-        return self._sweeper.run_once()
-
-
 def build_sweep_loops(
     engine: Engine, ledger: LedgerService, settings: CryptoSettings
 ) -> list[PeriodicLoop]:
     """One leased loop per chain that has sweep thresholds; none without."""
-    opened: list[KeyStore] = []
-    guard = threading.Lock()
-
-    def keys() -> KeyStore:
-        with guard:
-            if not opened:
-                opened.append(open_key_store(settings))
-            return opened[0]
-
-    return [
-        PeriodicLoop(
-            f"sweeper-{config.chain_id}",
-            _LazySweeper(engine, ledger, config, keys),
-            settings.sweep_interval_s,
-            lease=lease_for(engine, sweep_lease_name(config.chain_id)),
-        )
-        for config in settings.chains
-        if config.sweep_thresholds
-    ]
+    return build_chain_loops(
+        engine,
+        settings,
+        name="sweeper",
+        lease_name=sweep_lease_name,
+        interval_s=settings.sweep_interval_s,
+        step=lambda config, keys: LazyChainStep(
+            lambda: build_sweeper(engine, ledger, config, keys())
+        ),
+        chains=[config for config in settings.chains if config.sweep_thresholds],
+    )
 
 
 def build_charge_expiry_loop(engine: Engine, settings: CryptoSettings) -> PeriodicLoop:

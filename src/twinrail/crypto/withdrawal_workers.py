@@ -12,20 +12,18 @@ a failed round (logged, retried with backoff), never a worker that cannot start.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable
 
 from sqlalchemy import Engine
 
+from twinrail.crypto.chain_loops import LazyChainStep, build_chain_loops
 from twinrail.crypto.service.addresses import AddressService
 from twinrail.crypto.service.ports import KeyStore
 from twinrail.crypto.service.signer import TransactionSigner
 from twinrail.crypto.service.withdrawal_processor import Probe, WithdrawalProcessor
 from twinrail.crypto.settings import ChainConfig, CryptoSettings
 from twinrail.crypto.store import withdrawal_store
-from twinrail.crypto.wiring import open_chain_client, open_key_store
+from twinrail.crypto.wiring import open_chain_client
 from twinrail.ledger.service.ledger_service import LedgerService
-from twinrail.platform.lease import lease_for
 from twinrail.platform.uow import UnitOfWork
 from twinrail.runtime.loops import PeriodicLoop
 
@@ -72,51 +70,18 @@ def build_withdrawal_processor(
     )
 
 
-class _LazyStep:
-    """A loop step that builds its processor when its chain first has work."""
-
-    def __init__(
-        self,
-        engine: Engine,
-        ledger: LedgerService,
-        settings: CryptoSettings,
-        config: ChainConfig,
-        keys: Callable[[], KeyStore],
-    ) -> None:
-        self._args = (engine, ledger, settings, config)
-        self._keys = keys
-        self._processor: WithdrawalProcessor | None = None
-
-    def __call__(self) -> int:
-        engine, ledger, settings, config = self._args
-        if self._processor is None:
-            if not has_open_withdrawals(engine, config.chain_id):
-                return 0
-            self._processor = build_withdrawal_processor(
-                engine, ledger, settings, config, self._keys()
-            )
-        return self._processor.run_once()
-
-
 def build_withdrawal_loops(
     engine: Engine, ledger: LedgerService, settings: CryptoSettings
 ) -> list[PeriodicLoop]:
     """One leased loop per configured chain; the key store is opened once, when first needed."""
-    opened: list[KeyStore] = []
-    guard = threading.Lock()
-
-    def keys() -> KeyStore:
-        with guard:
-            if not opened:
-                opened.append(open_key_store(settings))
-            return opened[0]
-
-    return [
-        PeriodicLoop(
-            f"withdrawals-{config.chain_id}",
-            _LazyStep(engine, ledger, settings, config, keys),
-            settings.withdrawal_interval_s,
-            lease=lease_for(engine, withdrawal_lease_name(config.chain_id)),
-        )
-        for config in settings.chains
-    ]
+    return build_chain_loops(
+        engine,
+        settings,
+        name="withdrawals",
+        lease_name=withdrawal_lease_name,
+        interval_s=settings.withdrawal_interval_s,
+        step=lambda config, keys: LazyChainStep(
+            lambda: build_withdrawal_processor(engine, ledger, settings, config, keys()),
+            has_work=lambda: has_open_withdrawals(engine, config.chain_id),
+        ),
+    )

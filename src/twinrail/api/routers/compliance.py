@@ -10,6 +10,7 @@ harmless.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
@@ -256,6 +257,18 @@ def decide_false_positive(
 # --- cases --------------------------------------------------------------------------------
 
 
+def _case_change(
+    path: str, *, created: bool = False
+) -> Callable[[Callable[..., CasePublic]], Callable[..., CasePublic]]:
+    """A POST route that changes a case and answers it; needs `compliance:write`."""
+    return router.post(
+        path,
+        response_model=CasePublic,
+        status_code=status.HTTP_201_CREATED if created else None,
+        **needs(Permission.COMPLIANCE_WRITE),
+    )
+
+
 @router.get("/cases", response_model=CasePage, **needs(Permission.COMPLIANCE_READ))
 def list_cases(
     compliance: Compliance,
@@ -296,10 +309,7 @@ def get_case_report(
     return JSONResponse(report)
 
 
-@router.post(
-    "/cases/{case_id}/assignment", response_model=CasePublic,
-    **needs(Permission.COMPLIANCE_WRITE),
-)  # fmt: skip
+@_case_change("/cases/{case_id}/assignment")
 def assign_case(
     case_id: str, body: AssignmentCreate, principal: CurrentPrincipal, compliance: Compliance
 ) -> CasePublic:
@@ -307,10 +317,7 @@ def assign_case(
     return case_public(compliance.cases.assign(case_id, body.assignee, by=principal.client_id))
 
 
-@router.post(
-    "/cases/{case_id}/comments", response_model=CasePublic,
-    status_code=status.HTTP_201_CREATED, **needs(Permission.COMPLIANCE_WRITE),
-)  # fmt: skip
+@_case_change("/cases/{case_id}/comments", created=True)
 def comment_case(
     case_id: str, body: CommentCreate, principal: CurrentPrincipal, compliance: Compliance
 ) -> CasePublic:
@@ -318,10 +325,7 @@ def comment_case(
     return case_public(compliance.cases.comment(case_id, body.body, by=principal.client_id))
 
 
-@router.post(
-    "/cases/{case_id}/attachments", response_model=CasePublic,
-    status_code=status.HTTP_201_CREATED, **needs(Permission.COMPLIANCE_WRITE),
-)  # fmt: skip
+@_case_change("/cases/{case_id}/attachments", created=True)
 def attach_to_case(
     case_id: str, body: AttachmentCreate, principal: CurrentPrincipal, compliance: Compliance
 ) -> CasePublic:
@@ -330,10 +334,7 @@ def attach_to_case(
                                          by=principal.client_id))  # fmt: skip
 
 
-@router.post(
-    "/cases/{case_id}/decisions", response_model=CasePublic,
-    status_code=status.HTTP_201_CREATED, **needs(Permission.COMPLIANCE_WRITE),
-)  # fmt: skip
+@_case_change("/cases/{case_id}/decisions", created=True)
 def propose_case_decision(
     case_id: str, body: CaseDecisionCreate, principal: CurrentPrincipal, compliance: Compliance
 ) -> CasePublic:
@@ -342,10 +343,7 @@ def propose_case_decision(
                                           by=principal.client_id))  # fmt: skip
 
 
-@router.post(
-    "/cases/{case_id}/decisions/{decision_id}/approvals", response_model=CasePublic,
-    **needs(Permission.COMPLIANCE_WRITE),
-)  # fmt: skip
+@_case_change("/cases/{case_id}/decisions/{decision_id}/approvals")
 def approve_case_decision(
     case_id: str,
     decision_id: str,

@@ -180,13 +180,11 @@ class Withdrawal:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class WithdrawalTransitioned:
-    """A withdrawal moved from one status to another, for a reason."""
+class _OnWithdrawalStream:
+    """An event on its withdrawal's stream, at the withdrawal's version."""
 
-    topic: ClassVar[str] = "crypto.withdrawal_transitioned"
+    __slots__ = ()
     withdrawal: Withdrawal
-    from_status: WithdrawalStatus | None
 
     @property
     def stream_id(self) -> str:
@@ -195,6 +193,15 @@ class WithdrawalTransitioned:
     @property
     def stream_version(self) -> int:
         return self.withdrawal.version
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalTransitioned(_OnWithdrawalStream):
+    """A withdrawal moved from one status to another, for a reason."""
+
+    topic: ClassVar[str] = "crypto.withdrawal_transitioned"
+    withdrawal: Withdrawal
+    from_status: WithdrawalStatus | None
 
     def payload(self) -> dict[str, Any]:
         w = self.withdrawal
@@ -219,7 +226,7 @@ UNDERFUNDED_PREFIX = "hot wallet lacks gas"
 
 
 @dataclass(frozen=True, slots=True)
-class HotWalletUnderfunded:
+class HotWalletUnderfunded(_OnWithdrawalStream):
     """Alert: the hot wallet has less ETH than a withdrawal's value plus its maximum gas cost."""
 
     topic: ClassVar[str] = "crypto.hot_wallet_underfunded"
@@ -227,14 +234,6 @@ class HotWalletUnderfunded:
     hot_address: str
     needed: int  # wei: value + gas limit × max fee per gas
     available: int  # wei on the hot wallet when checked
-
-    @property
-    def stream_id(self) -> str:
-        return f"crypto-withdrawal-{self.withdrawal.id}"
-
-    @property
-    def stream_version(self) -> int:
-        return self.withdrawal.version
 
     def payload(self) -> dict[str, Any]:
         return {

@@ -55,9 +55,15 @@ from twinrail.crypto.service.deposit_books import DepositBooks
 from twinrail.crypto.service.outgoing import OutgoingTransactions
 from twinrail.crypto.service.ports import ChainClient
 from twinrail.crypto.service.transfers import TransactionSender
-from twinrail.crypto.service.withdrawal_books import hot_wallet_account_id, network_fees_account_id
+from twinrail.crypto.service.withdrawal_books import (
+    HOT_WALLET,
+    NETWORK_FEES,
+    hot_wallet_account_id,
+    network_fees_account_id,
+    open_chain_account,
+)
 from twinrail.crypto.store import custody_store, sweep_store
-from twinrail.ledger.domain.commands import DefineAsset, OpenAccount, PostTransfer
+from twinrail.ledger.domain.commands import PostTransfer
 from twinrail.ledger.domain.model import Posting, Side
 from twinrail.ledger.service.ledger_service import LedgerService
 from twinrail.platform.clock import Clock, utc_now
@@ -314,33 +320,22 @@ class Sweeper:
     def _fees_account(self) -> str:
         native = self.chain.native
         return self._ensure(
-            network_fees_account_id(self.chain.chain_id, native.symbol),
-            native.symbol,
-            "crypto.network_fees",
-            f"{self.chain.name} network fees",
+            network_fees_account_id(self.chain.chain_id, native.symbol), native.symbol, NETWORK_FEES
         )
 
     def _hot_account(self, asset: str) -> str:
-        return self._ensure(
-            hot_wallet_account_id(self.chain.chain_id, asset),
-            asset,
-            "crypto.hot_wallet",
-            f"{self.chain.name} {asset} hot wallet",
-        )
+        return self._ensure(hot_wallet_account_id(self.chain.chain_id, asset), asset, HOT_WALLET)
 
-    def _ensure(self, account: str, asset: str, code: str, name: str) -> str:
+    def _ensure(self, account: str, asset: str, kind: tuple[str, str]) -> str:
         # the same definitions as the withdrawal books: whichever opens them first, they match
         if account not in self._ready:
-            self._ledger.define_asset(DefineAsset(asset, self._clearing.asset_scale(asset)))
-            self._ledger.open_account(
-                OpenAccount(
-                    id=account,
-                    asset=asset,
-                    code=code,
-                    name=name,
-                    normal_side=Side.DEBIT,
-                    metadata={"chain_id": self.chain.chain_id},
-                )
+            open_chain_account(
+                self._ledger,
+                self.chain.chain_id,
+                account,
+                asset,
+                self._clearing.asset_scale(asset),
+                kind,
             )
             self._ready.add(account)
         return account

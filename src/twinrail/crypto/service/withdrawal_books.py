@@ -32,7 +32,12 @@ from twinrail.ledger.domain.errors import AccountAlreadyExists, HoldNotPending, 
 from twinrail.ledger.domain.model import Posting, Side, Transfer, TransferStatus
 from twinrail.ledger.service.ledger_service import LedgerService
 
-__all__ = ["WithdrawalBooks", "hot_wallet_account_id", "network_fees_account_id"]
+__all__ = [
+    "WithdrawalBooks",
+    "hot_wallet_account_id",
+    "network_fees_account_id",
+    "open_chain_account",
+]
 
 
 def hot_wallet_account_id(chain_id: int, asset: str) -> str:
@@ -45,6 +50,39 @@ def network_fees_account_id(chain_id: int, asset: str) -> str:
     return f"crypto-network-fees-{chain_id}-{asset}"
 
 
+# Code and name of each chain account, one definition for every book that opens it (the ledger
+# refuses to open an account twice under different descriptions).
+HOT_WALLET = ("crypto.hot_wallet", "chain {chain_id} {asset} hot wallet")
+NETWORK_FEES = ("crypto.network_fees", "chain {chain_id} network fees")
+
+
+def open_chain_account(
+    ledger: LedgerService,
+    chain_id: int,
+    account_id: str,
+    asset: str,
+    decimals: int,
+    kind: tuple[str, str],
+) -> None:
+    """Define `asset` and open the platform's own debit-normal account of `chain_id` for it,
+    described by `kind` (HOT_WALLET or NETWORK_FEES).
+
+    Both idempotent for the same definition; a different one raises `AccountAlreadyExists`.
+    """
+    code, name = kind
+    ledger.define_asset(DefineAsset(asset, decimals))
+    ledger.open_account(
+        OpenAccount(
+            id=account_id,
+            asset=asset,
+            code=code,
+            name=name.format(chain_id=chain_id, asset=asset),
+            normal_side=Side.DEBIT,
+            metadata={"chain_id": chain_id},
+        )
+    )
+
+
 class WithdrawalBooks:
     """Holds, posts, voids and fee entries of withdrawals on one chain."""
 
@@ -53,19 +91,11 @@ class WithdrawalBooks:
         self._chain = chain
         self._ready: set[str] = set()
 
-    def _ensure(self, account_id: str, asset: str, decimals: int, code: str, name: str) -> str:
+    def _ensure(self, account_id: str, asset: str, decimals: int, kind: tuple[str, str]) -> str:
         if account_id not in self._ready:
-            self._ledger.define_asset(DefineAsset(asset, decimals))
             try:
-                self._ledger.open_account(
-                    OpenAccount(
-                        id=account_id,
-                        asset=asset,
-                        code=code,
-                        name=name,
-                        normal_side=Side.DEBIT,
-                        metadata={"chain_id": self._chain.chain_id},
-                    )
+                open_chain_account(
+                    self._ledger, self._chain.chain_id, account_id, asset, decimals, kind
                 )
             except AccountAlreadyExists:
                 pass  # opened before under another description (e.g. a renamed chain)
@@ -74,11 +104,7 @@ class WithdrawalBooks:
 
     def _hot(self, asset: str, decimals: int) -> str:
         return self._ensure(
-            hot_wallet_account_id(self._chain.chain_id, asset),
-            asset,
-            decimals,
-            "crypto.hot_wallet",
-            f"chain {self._chain.chain_id} {asset} hot wallet",
+            hot_wallet_account_id(self._chain.chain_id, asset), asset, decimals, HOT_WALLET
         )
 
     def hold_command(self, v: ValidatedRequest) -> PostTransfer:
@@ -163,8 +189,7 @@ class WithdrawalBooks:
             network_fees_account_id(self._chain.chain_id, native.symbol),
             native.symbol,
             native.decimals,
-            "crypto.network_fees",
-            f"chain {self._chain.chain_id} network fees",
+            NETWORK_FEES,
         )
         hot = self._hot(native.symbol, native.decimals)
         self._ledger.post_transfer(

@@ -213,21 +213,36 @@ class WithdrawalProcessor:
                 self.chain.chain_id, hot, w.id, chain_nonce=self._client.mined_nonce(hot)
             )
             if reservation.raw_tx is None:
-                self._probe("before_sign", w)
-                signed = self._sender.sign(replace(tx, nonce=reservation.nonce))
-                fees = FeeQuote(tx.max_fee_per_gas, tx.max_priority_fee_per_gas)
-                reservation = self._nonces.record_signed(
-                    self.chain.chain_id, hot, reservation.nonce, signed.raw, signed.tx_hash, fees
-                )
-                self._probe("signed", w)
-        return self._move(
-            w,
-            S.SIGNED,
-            f"signed with nonce {reservation.nonce}",
-            hot_address=self.hot_address,
-            nonce=reservation.nonce,
-            tx_hash=reservation.tx_hash,
+                reservation = self._sign_at(w, tx, reservation)
+        return self._signed(
+            w, reservation, f"signed with nonce {reservation.nonce}", hot_address=self.hot_address
         )
+
+    def _signed(
+        self, w: Withdrawal, reservation: NonceReservation, reason: str, **changes: object
+    ) -> Withdrawal:
+        """Move `w` to signed with the reservation's nonce and transaction hash."""
+        return self._move(
+            w, S.SIGNED, reason, nonce=reservation.nonce, tx_hash=reservation.tx_hash, **changes
+        )
+
+    def _sign_at(
+        self, w: Withdrawal, tx: Eip1559Transaction, reservation: NonceReservation
+    ) -> NonceReservation:
+        """Sign `tx` at the reservation's nonce and store the bytes before anything is sent."""
+        self._probe("before_sign", w)
+        signed = self._sender.sign(replace(tx, nonce=reservation.nonce))
+        fees = FeeQuote(tx.max_fee_per_gas, tx.max_priority_fee_per_gas)
+        recorded = self._nonces.record_signed(
+            self.chain.chain_id,
+            reservation.address,
+            reservation.nonce,
+            signed.raw,
+            signed.tx_hash,
+            fees,
+        )
+        self._probe("signed", w)
+        return recorded
 
     def _priced(self, w: Withdrawal) -> Eip1559Transaction:
         """The unsigned transaction (nonce 0 until one is reserved); raises above the caps."""
@@ -392,25 +407,8 @@ class WithdrawalProcessor:
             short = self._shortfall(tx)
             if short is not None:
                 return self._underfunded(w, *short)
-            self._probe("before_sign", w)
-            signed = self._sender.sign(replace(tx, nonce=reservation.nonce))
-            fees = FeeQuote(tx.max_fee_per_gas, tx.max_priority_fee_per_gas)
-            reservation = self._nonces.record_signed(
-                self.chain.chain_id,
-                reservation.address,
-                reservation.nonce,
-                signed.raw,
-                signed.tx_hash,
-                fees,
-            )
-            self._probe("signed", w)
-        return self._move(
-            w,
-            S.SIGNED,
-            f"{why}; signed again with nonce {reservation.nonce}",
-            nonce=reservation.nonce,
-            tx_hash=reservation.tx_hash,
-        )
+            reservation = self._sign_at(w, tx, reservation)
+        return self._signed(w, reservation, f"{why}; signed again with nonce {reservation.nonce}")
 
     # a hot wallet without the ETH for gas
 
