@@ -52,6 +52,7 @@ def serve(
     """Run the HTTP API on uvicorn; on first run, create and print an operator credential."""
     import uvicorn
 
+    from twinrail.api.http_protocol import NoDelayHTTPProtocol
     from twinrail.api.service.first_run import OPERATOR_CREDENTIAL_FILE, ensure_operator_credential
     from twinrail.api.settings import ApiSettings
     from twinrail.platform.logging import configure_logging
@@ -75,6 +76,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
+        http=NoDelayHTTPProtocol,  # several workers would otherwise wait ~40 ms per response
         log_level="info",
         log_config=None,  # keep twinrail's logging (JSON lines or console, secrets redacted)
     )
