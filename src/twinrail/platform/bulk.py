@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,6 +39,7 @@ __all__ = [
     "write_and_commit",
     "execute_and_commit",
     "fetch_in_one_trip",
+    "Query",
     "as_sqlalchemy_errors",
 ]
 
@@ -118,20 +119,23 @@ def execute_and_commit(conn: Connection, statement: UpdateBase) -> list[tuple[An
         return [tuple(r) for r in cursor.fetchall()] if cursor.description else []
 
 
-def fetch_in_one_trip(
-    conn: Connection, statements: Sequence[ClauseElement]
-) -> list[list[tuple[Any, ...]]]:
-    """Run `statements` in order inside the caller's transaction; each one's rows.
+Query = tuple[ClauseElement, Mapping[str, Any]]
 
-    On PostgreSQL they are sent together (pipeline mode) and cost one round trip, where
-    SQLAlchemy would wait for each. The server still runs them one after the other, each with
-    its own snapshot: a lock taken by one is held before the next reads. Rows are the driver's
-    (no result type processing): select plain columns and convert in the caller.
+
+def fetch_in_one_trip(conn: Connection, queries: Sequence[Query]) -> list[list[tuple[Any, ...]]]:
+    """Run each (statement, values) in order inside the caller's transaction; each one's rows.
+
+    The statements are constants with named bind parameters (`bindparam("customer_id")`),
+    compiled once per dialect; `values` fill them. On PostgreSQL the statements are sent
+    together (pipeline mode) and cost one round trip, where SQLAlchemy would wait for each. The
+    server still runs them one after the other, each with its own snapshot: a lock taken by one
+    is held before the next reads. Rows are the driver's (no result type processing): select
+    plain columns and convert in the caller.
     """
     if conn.dialect.name != "postgresql":
-        return [[tuple(r) for r in conn.execute(s)] for s in statements]  # type: ignore[call-overload]
+        return [[tuple(r) for r in conn.execute(s, dict(v))] for s, v in queries]  # type: ignore[call-overload]
     raw = _driver(conn)
-    compiled = [_compiled(conn, s) for s in statements]
+    compiled = [_compiled_constant(conn, s, v) for s, v in queries]
     with as_sqlalchemy_errors(conn, compiled[0][0] if compiled else ""):
         with raw.pipeline():
             cursors = []
@@ -142,16 +146,65 @@ def fetch_in_one_trip(
         return [[tuple(r) for r in c.fetchall()] if c.description else [] for c in cursors]
 
 
-def _compiled(conn: Connection, statement: ClauseElement) -> tuple[str, dict[str, Any]]:
-    """The SQL text and driver parameters of `statement`, bound as SQLAlchemy would bind them."""
-    compiled = statement.compile(dialect=conn.dialect)
-    assert isinstance(compiled, SQLCompiler)
-    params = dict(compiled.construct_params())
-    for name, bind in compiled.binds.items():
-        process = bind.type.bind_processor(conn.dialect)
-        if process is not None and name in params:
+def _compiled_constant(
+    conn: Connection, statement: ClauseElement, values: Mapping[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """A constant statement's SQL (compiled once per dialect) and its bound `values`."""
+    key = (conn.dialect.name, id(statement))
+    found = _CONSTANTS.get(key)
+    if found is None or found[0] is not statement:
+        compiled = conn.dialect.statement_compiler(conn.dialect, statement)
+        processors = {
+            name: process
+            for name, bind in compiled.binds.items()
+            if (process := bind.type.bind_processor(conn.dialect)) is not None
+        }
+        found = _CONSTANTS[key] = (statement, compiled, processors)
+    _, compiled, processors = found
+    params = dict(compiled.construct_params(params=dict(values)))
+    for name, process in processors.items():
+        if name in params:
             params[name] = process(params[name])
     return compiled.string, params
+
+
+# The statement is kept with its compiled form, so its id cannot be reused by another object.
+_CONSTANTS: dict[tuple[str, int], tuple[ClauseElement, SQLCompiler, dict[str, Any]]] = {}
+
+
+def _compiled(conn: Connection, statement: ClauseElement) -> tuple[str, dict[str, Any]]:
+    """The SQL text and driver parameters of `statement`, bound as SQLAlchemy would bind them.
+
+    Compiling costs far more than running a small statement, so compiled forms are cached by
+    the statement's cache key (its shape; literal values are parameters), as
+    `Connection.execute` caches them.
+    """
+    cache_key = statement._generate_cache_key()
+    key = (conn.dialect.name, cache_key.key if cache_key is not None else id(statement))
+    found = _COMPILED.get(key)
+    if found is None:
+        compiled = conn.dialect.statement_compiler(conn.dialect, statement, cache_key=cache_key)
+        processors = {
+            name: process
+            for name, bind in compiled.binds.items()
+            if (process := bind.type.bind_processor(conn.dialect)) is not None
+        }
+        found = (compiled, processors)
+        if cache_key is not None:
+            if len(_COMPILED) >= _COMPILED_MAX:
+                _COMPILED.pop(next(iter(_COMPILED)))
+            _COMPILED[key] = found
+    compiled, processors = found
+    extracted = cache_key.bindparams if cache_key is not None else None
+    params = dict(compiled.construct_params(extracted_parameters=extracted))
+    for name, process in processors.items():
+        if name in params:
+            params[name] = process(params[name])
+    return compiled.string, params
+
+
+_COMPILED: dict[tuple[str, Any], tuple[SQLCompiler, dict[str, Any]]] = {}
+_COMPILED_MAX = 500
 
 
 def _write_with_executemany(conn: Connection, w: StagedWrite) -> None:

@@ -23,12 +23,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, case, exists, func, select
+from sqlalchemy import Connection, Select, String, bindparam, case, exists, func, select
 
 from twinrail.compliance.domain.kyc import KycProfile, KycStatus, Tier
 from twinrail.compliance.domain.limits import DAY, THIRTY_DAYS, Movement
 from twinrail.compliance.store.kyc_store import StoredDecision, customer_lock
-from twinrail.compliance.store.party_store import hits_probe
+from twinrail.compliance.store.party_store import hits_probe, owner_range
 from twinrail.compliance.store.rules_store import Evaluation, FactRecord, StoredRiskScore
 from twinrail.compliance.store.tables import (
     approved_movements,
@@ -39,7 +39,8 @@ from twinrail.compliance.store.tables import (
     rule_evaluations,
     travel_rule_records,
 )
-from twinrail.platform.bulk import StagedWrite, fetch_in_one_trip
+from twinrail.platform.bulk import Query, StagedWrite, fetch_in_one_trip
+from twinrail.platform.types import UtcDateTime
 
 __all__ = [
     "ExistingRows",
@@ -58,7 +59,7 @@ class ExistingRows:
     risk_score: bool  # the customer has a score
 
 
-def _existing(order_id: str, customer_id: str) -> list[Any]:
+def _existing(order_id: Any, customer_id: Any) -> list[Any]:
     return [
         exists().where(approved_movements.c.order_id == order_id),
         exists().where(movement_facts.c.order_id == order_id),
@@ -89,11 +90,14 @@ def load_decision_context(
 
     The order under decision never counts for itself (a retried order is decided again).
     """
-    statements = [
-        *customer_lock(conn, customer_id),
-        _context(customer_id, order_id, now, points_since),
-    ]
-    row = fetch_in_one_trip(conn, statements)[-1][0]
+    owners_from, owners_to = owner_range(customer_id)
+    values = {
+        "customer_id": customer_id, "order_id": order_id, "day_start": now - DAY,
+        "month_start": now - THIRTY_DAYS, "points_since": points_since,
+        "owners_from": owners_from, "owners_to": owners_to,
+    }  # fmt: skip
+    queries: list[Query] = [*customer_lock(conn, customer_id), (_CONTEXT, values)]
+    row = fetch_in_one_trip(conn, queries)[-1][0]
     used_day, used_month, rule_points = int(row[0]), int(row[1]), int(row[2])
     profile = None
     if row[6] is not None:
@@ -109,32 +113,40 @@ def load_decision_context(
     )
 
 
-def _context(
-    customer_id: str, order_id: str, now: dt.datetime, points_since: dt.datetime
-) -> Select[Any]:
+def _context() -> Select[Any]:
+    """The decision's read, with bind parameters (built and compiled once)."""
     m, f, p = approved_movements.c, movement_facts.c, kyc_profiles.c
+    customer, order = bindparam("customer_id", type_=String), bindparam("order_id", type_=String)
     # No upper bound: a movement another decision recorded after our clock was read (it held
     # the lock first; or another process's clock runs ahead) is real usage and must count.
     in_window = (
-        (m.customer_id == customer_id) & (m.at > now - THIRTY_DAYS) & (m.order_id != order_id)
-    )
-    day = select(func.coalesce(func.sum(case((m.at > now - DAY, m.eur_cents), else_=0)), 0))
+        (m.customer_id == customer) & (m.at > bindparam("month_start", type_=UtcDateTime))
+        & (m.order_id != order)
+    )  # fmt: skip
+    in_day = m.at > bindparam("day_start", type_=UtcDateTime)
+    day = select(func.coalesce(func.sum(case((in_day, m.eur_cents), else_=0)), 0))
     month = select(func.coalesce(func.sum(m.eur_cents), 0))
     points = select(func.coalesce(func.sum(f.rule_points), 0)).where(
-        (f.customer_id == customer_id) & (f.order_id != order_id) & (f.at > points_since)
-    )
+        (f.customer_id == customer) & (f.order_id != order)
+        & (f.at > bindparam("points_since", type_=UtcDateTime))
+    )  # fmt: skip
 
     def profile_field(column: Any) -> Any:
-        return select(column).where(p.customer_id == customer_id).scalar_subquery()
+        return select(column).where(p.customer_id == customer).scalar_subquery()
 
     return select(
         day.where(in_window).scalar_subquery(),
         month.where(in_window).scalar_subquery(),
         points.scalar_subquery(),
-        *_existing(order_id, customer_id),
+        *_existing(order, customer),
         profile_field(p.status), profile_field(p.tier), profile_field(p.updated_at),
-        profile_field(p.version), hits_probe(customer_id),
+        profile_field(p.version),
+        hits_probe(customer, bindparam("owners_from", type_=String),
+                   bindparam("owners_to", type_=String)),
     )  # fmt: skip
+
+
+_CONTEXT = _context()
 
 
 def _utc(value: Any) -> dt.datetime:

@@ -53,13 +53,15 @@ class StoredDecision:
         }
 
 
-def customer_lock(conn: Connection, customer_id: str) -> list[TextClause]:
-    """The statement that takes a customer's decision lock (none on SQLite, whose writers are
-    serialised already); held to the end of the transaction."""
+CUSTOMER_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+
+
+def customer_lock(conn: Connection, customer_id: str) -> list[tuple[TextClause, dict[str, str]]]:
+    """The statement (and its values) that takes a customer's decision lock, held to the end of
+    the transaction; none on SQLite, whose writers are serialised already."""
     if conn.dialect.name != "postgresql":
         return []
-    lock = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
-    return [lock.bindparams(key=f"compliance-customer:{customer_id}")]
+    return [(CUSTOMER_LOCK, {"key": f"compliance-customer:{customer_id}"})]
 
 
 def _profile(row: Any) -> KycProfile:
@@ -92,8 +94,8 @@ class KycStore:
     def lock_customer(self, customer_id: str) -> None:
         """Serialise decisions per customer (PostgreSQL), so two orders cannot both pass a
         rolling limit that only one fits under. SQLite serialises writers already."""
-        for statement in customer_lock(self.connection, customer_id):
-            self.connection.execute(statement)
+        for statement, values in customer_lock(self.connection, customer_id):
+            self.connection.execute(statement, values)
 
     def profile(self, customer_id: str) -> KycProfile | None:
         row = self.connection.execute(

@@ -21,7 +21,7 @@ from twinrail.compliance.store.tables import (
     screening_hits,
 )
 
-__all__ = ["PartyStore", "hits_probe"]
+__all__ = ["PartyStore", "hits_probe", "owner_range"]
 
 
 def _verification(row: Any) -> Verification:
@@ -40,12 +40,16 @@ def _mark(row: Any) -> FalsePositiveMark:
     )  # fmt: skip
 
 
-def hits_probe(customer_id: str) -> Exists:
-    """EXISTS a hit on the customer or one of its owners: one probe on the party index (owner
-    parties are `<customer>/owner/<id>`, a key range). A column for a caller's own SELECT."""
-    low, high = f"{customer_id}/owner/", f"{customer_id}/owner0"  # "0" follows "/"
+def owner_range(customer_id: str) -> tuple[str, str]:
+    """The party ids of a customer's owners, `<customer>/owner/<id>`, as a key range."""
+    return f"{customer_id}/owner/", f"{customer_id}/owner0"  # "0" follows "/"
+
+
+def hits_probe(customer: Any, owners_from: Any, owners_to: Any) -> Exists:
+    """EXISTS a hit on the customer or one of its owners (`owner_range`): one probe on the party
+    index. Values or bind parameters; a column for a caller's own SELECT."""
     party = screening_hits.c.party_id
-    return exists().where(or_(party == customer_id, and_(party >= low, party < high)))
+    return exists().where(or_(party == customer, and_(party >= owners_from, party < owners_to)))
 
 
 class PartyStore:
@@ -166,7 +170,8 @@ class PartyStore:
 
     def has_hits_of_customer(self, customer_id: str) -> bool:
         """Whether any hit was ever recorded on the customer or one of its owners."""
-        return bool(self.connection.scalar(select(hits_probe(customer_id))))
+        probe = hits_probe(customer_id, *owner_range(customer_id))
+        return bool(self.connection.scalar(select(probe)))
 
     def hits_of_parties(self, party_ids: Sequence[str]) -> list[dict[str, Any]]:
         """Recorded hits of the parties, oldest first, each with its party and origin."""
