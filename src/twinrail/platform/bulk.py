@@ -153,23 +153,13 @@ def _compiled_constant(
     key = (conn.dialect.name, id(statement))
     found = _CONSTANTS.get(key)
     if found is None or found[0] is not statement:
-        compiled = conn.dialect.statement_compiler(conn.dialect, statement)
-        processors = {
-            name: process
-            for name, bind in compiled.binds.items()
-            if (process := bind.type.bind_processor(conn.dialect)) is not None
-        }
-        found = _CONSTANTS[key] = (statement, compiled, processors)
-    _, compiled, processors = found
-    params = dict(compiled.construct_params(params=dict(values)))
-    for name, process in processors.items():
-        if name in params:
-            params[name] = process(params[name])
-    return compiled.string, params
+        found = _CONSTANTS[key] = (statement, _compile(conn, statement))
+    compiled = found[1]
+    return compiled.bind(compiled.compiler.construct_params(params=dict(values)))
 
 
 # The statement is kept with its compiled form, so its id cannot be reused by another object.
-_CONSTANTS: dict[tuple[str, int], tuple[ClauseElement, SQLCompiler, dict[str, Any]]] = {}
+_CONSTANTS: dict[tuple[str, int], tuple[ClauseElement, _Compiled]] = {}
 
 
 def _compiled(conn: Connection, statement: ClauseElement) -> tuple[str, dict[str, Any]]:
@@ -180,31 +170,48 @@ def _compiled(conn: Connection, statement: ClauseElement) -> tuple[str, dict[str
     `Connection.execute` caches them.
     """
     cache_key = statement._generate_cache_key()
-    key = (conn.dialect.name, cache_key.key if cache_key is not None else id(statement))
-    found = _COMPILED.get(key)
-    if found is None:
-        compiled = conn.dialect.statement_compiler(conn.dialect, statement, cache_key=cache_key)
-        processors = {
-            name: process
-            for name, bind in compiled.binds.items()
-            if (process := bind.type.bind_processor(conn.dialect)) is not None
-        }
-        found = (compiled, processors)
-        if cache_key is not None:
-            if len(_COMPILED) >= _COMPILED_MAX:
-                _COMPILED.pop(next(iter(_COMPILED)))
-            _COMPILED[key] = found
-    compiled, processors = found
-    extracted = cache_key.bindparams if cache_key is not None else None
-    params = dict(compiled.construct_params(extracted_parameters=extracted))
-    for name, process in processors.items():
-        if name in params:
-            params[name] = process(params[name])
-    return compiled.string, params
+    if cache_key is None:  # not cacheable: compile this once
+        compiled = _compile(conn, statement)
+        return compiled.bind(compiled.compiler.construct_params())
+    key = (conn.dialect.name, cache_key.key)
+    cached = _COMPILED.get(key)
+    if cached is None:
+        cached = _compile(conn, statement, cache_key)
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        _COMPILED[key] = cached
+    params = cached.compiler.construct_params(extracted_parameters=cache_key.bindparams)
+    return cached.bind(params)
 
 
-_COMPILED: dict[tuple[str, Any], tuple[SQLCompiler, dict[str, Any]]] = {}
+_COMPILED: dict[tuple[str, Any], _Compiled] = {}
 _COMPILED_MAX = 500
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A statement compiled for one dialect, with its parameters' bind processors."""
+
+    compiler: SQLCompiler
+    processors: dict[str, Any]
+
+    def bind(self, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The SQL and the driver's parameters, processed as SQLAlchemy would."""
+        bound = dict(params)
+        for name, process in self.processors.items():
+            if name in bound:
+                bound[name] = process(bound[name])
+        return self.compiler.string, bound
+
+
+def _compile(conn: Connection, statement: ClauseElement, cache_key: Any = None) -> _Compiled:
+    compiler = conn.dialect.statement_compiler(conn.dialect, statement, cache_key=cache_key)
+    processors = {
+        name: process
+        for name, bind in compiler.binds.items()
+        if (process := bind.type.bind_processor(conn.dialect)) is not None
+    }
+    return _Compiled(compiler, processors)
 
 
 def _write_with_executemany(conn: Connection, w: StagedWrite) -> None:

@@ -21,7 +21,7 @@ from twinrail.platform.events import DomainEvent
 from twinrail.platform.outbox import OutboxMessage, message_from_event, outbox_write
 from twinrail.platform.telemetry import tracer
 
-__all__ = ["UnitOfWork", "Origin"]
+__all__ = ["UnitOfWork", "StagingUnitOfWork", "Origin"]
 
 _tracer = tracer(__name__)
 
@@ -144,3 +144,21 @@ class UnitOfWork:
         self.connection.rollback()
         self._messages.clear()
         self._records.clear()
+
+
+class StagingUnitOfWork(UnitOfWork):
+    """A unit of work whose commit also writes the rows its caller staged with `stage`."""
+
+    def __enter__(self) -> Self:
+        self._staged: list[StagedWrite] = []
+        return super().__enter__()
+
+    def stage(self, writes: Iterable[StagedWrite]) -> None:
+        self._staged.extend(writes)
+
+    def staged_writes(self) -> list[StagedWrite]:
+        staged, self._staged = self._staged, []
+        return staged
+
+    def has_staged_rows(self) -> bool:
+        return bool(self._staged)

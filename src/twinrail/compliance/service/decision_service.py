@@ -63,24 +63,11 @@ from twinrail.compliance.store.rules_store import (
     ShadowComparison,
     StoredRiskScore,
 )
-from twinrail.platform.bulk import StagedWrite
 from twinrail.platform.clock import Clock, utc_now
 from twinrail.platform.db import READ_ONLY
-from twinrail.platform.uow import UnitOfWork
+from twinrail.platform.uow import StagingUnitOfWork, UnitOfWork
 
 __all__ = ["DecideMovement", "RecordInflow", "RecordedDecision", "DecisionService"]
-
-
-class _DecisionUnitOfWork(UnitOfWork):
-    """A unit of work whose commit also writes the decision's staged rows."""
-
-    staged: list[StagedWrite] = []  # noqa: RUF012 - replaced, never mutated, per unit
-
-    def staged_writes(self) -> list[StagedWrite]:
-        return self.staged
-
-    def has_staged_rows(self) -> bool:
-        return bool(self.staged)
 
 
 TRAVEL_RULE_ORDER_TYPES = frozenset({"crypto_withdrawal"})
@@ -156,7 +143,7 @@ class DecisionService:
         eur_cents = eur_cents_of(cmd.amount, price) if price else None
         travel = self._travel_rule(cmd, eur_cents)
         decision_id = f"dec_{uuid.uuid4().hex}"
-        with _DecisionUnitOfWork(
+        with StagingUnitOfWork(
             self.engine, actor=self.actor, clock=self.clock, correlation_id=correlation_id
         ) as uow:
             rules_store = RulesStore(uow.connection)
@@ -196,7 +183,7 @@ class DecisionService:
             self._record_rules(writes, decision_id, cmd, inputs, live, shadow)
             recorded = RecordedDecision(decision_id, decision, live, shadow)
             self._announce(uow, cmd, recorded)
-            uow.staged = writes.writes
+            uow.stage(writes.writes)
             uow.commit()
         return recorded
 

@@ -29,7 +29,12 @@ from twinrail.compliance.domain.kyc import KycProfile, KycStatus, Tier
 from twinrail.compliance.domain.limits import DAY, THIRTY_DAYS, Movement
 from twinrail.compliance.store.kyc_store import StoredDecision, customer_lock
 from twinrail.compliance.store.party_store import hits_probe, owner_range
-from twinrail.compliance.store.rules_store import Evaluation, FactRecord, StoredRiskScore
+from twinrail.compliance.store.rules_store import (
+    Evaluation,
+    FactRecord,
+    StoredRiskScore,
+    fact_row,
+)
 from twinrail.compliance.store.tables import (
     approved_movements,
     decisions,
@@ -101,7 +106,8 @@ def load_decision_context(
     used_day, used_month, rule_points = int(row[0]), int(row[1]), int(row[2])
     profile = None
     if row[6] is not None:
-        updated_at = _utc(row[8])
+        updated_at = _UTC.process_result_value(row[8], conn.dialect)
+        assert updated_at is not None
         profile = KycProfile(customer_id, KycStatus(row[6]), Tier(row[7]), updated_at, row[9])
     return DecisionContext(
         profile,
@@ -147,13 +153,7 @@ def _context() -> Select[Any]:
 
 
 _CONTEXT = _context()
-
-
-def _utc(value: Any) -> dt.datetime:
-    """A time as the driver returned it (aware on PostgreSQL, text on SQLite), in UTC."""
-    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    assert isinstance(moment, dt.datetime)
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+_UTC = UtcDateTime()  # the driver's time (rows of `fetch_in_one_trip` are unprocessed) in UTC
 
 
 class DecisionWrites:
@@ -188,14 +188,8 @@ class DecisionWrites:
         )  # fmt: skip
 
     def fact(self, f: FactRecord) -> None:
-        row = {
-            "order_id": f.order_id, "customer_id": f.customer_id,
-            "direction": f.direction.value, "order_type": f.order_type,
-            "outcome": f.outcome.value, "eur_cents": f.eur_cents, "beneficiary": f.beneficiary,
-            "rule_points": f.rule_points, "at": f.at,
-        }  # fmt: skip
         key = "order_id" if self.existing.fact else None  # decided again: update it
-        self.writes.append(StagedWrite(movement_facts, [row], key))
+        self.writes.append(StagedWrite(movement_facts, [fact_row(f)], key))
 
     def evaluations(self, evaluations: list[Evaluation]) -> None:
         rows = [

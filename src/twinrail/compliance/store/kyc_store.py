@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, TextClause, func, insert, select, text, update
+from sqlalchemy import Connection, TextClause, insert, select, text, update
 
 from twinrail.compliance.domain.kyc import KycProfile, KycStatus, Tier
 from twinrail.compliance.store.tables import approved_movements, decisions, kyc_profiles
@@ -125,14 +125,6 @@ class KycStore:
         if done.rowcount != 1:
             raise StaleProfile(profile.customer_id)
 
-    def has_movement(self, order_id: str) -> bool:
-        found = self.connection.execute(
-            select(func.count())
-            .select_from(approved_movements)
-            .where(approved_movements.c.order_id == order_id)
-        ).scalar_one()
-        return bool(found)
-
     def record_movement(
         self,
         order_id: str,
@@ -150,22 +142,6 @@ class KycStore:
                 amount=amount,
                 eur_cents=eur_cents,
                 at=at,
-            )
-        )
-
-    def save_decision(self, decision: StoredDecision) -> None:
-        self.connection.execute(
-            insert(decisions).values(
-                decision_id=decision.decision_id,
-                order_id=decision.order_id,
-                customer_id=decision.customer_id,
-                outcome=decision.outcome,
-                reasons=[dict(r) for r in decision.reasons],
-                inputs=dict(decision.inputs),
-                rules_version=decision.rules_version,
-                limits_version=decision.limits_version,
-                list_versions=dict(decision.list_versions),
-                decided_at=decision.decided_at,
             )
         )
 

@@ -19,7 +19,14 @@ from twinrail.compliance.store.tables import (
     travel_rule_records,
 )
 
-__all__ = ["RulesStore", "FactRecord", "Evaluation", "StoredRiskScore", "ShadowComparison"]
+__all__ = [
+    "RulesStore",
+    "FactRecord",
+    "Evaluation",
+    "StoredRiskScore",
+    "ShadowComparison",
+    "fact_row",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +42,16 @@ class FactRecord:
     beneficiary: str | None
     rule_points: int
     at: dt.datetime
+
+
+def fact_row(fact: FactRecord) -> dict[str, Any]:
+    """The `compliance_movement_facts` row of a fact."""
+    return {
+        "order_id": fact.order_id, "customer_id": fact.customer_id,
+        "direction": fact.direction.value, "order_type": fact.order_type,
+        "outcome": fact.outcome.value, "eur_cents": fact.eur_cents,
+        "beneficiary": fact.beneficiary, "rule_points": fact.rule_points, "at": fact.at,
+    }  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,16 +207,8 @@ class RulesStore:
 
     def record_fact(self, fact: FactRecord) -> None:
         """Insert the movement, or update it when the order is decided again."""
-        values = {
-            "customer_id": fact.customer_id,
-            "direction": fact.direction.value,
-            "order_type": fact.order_type,
-            "outcome": fact.outcome.value,
-            "eur_cents": fact.eur_cents,
-            "beneficiary": fact.beneficiary,
-            "rule_points": fact.rule_points,
-            "at": fact.at,
-        }
+        values = fact_row(fact)
+        del values["order_id"]
         done = self.connection.execute(
             update(movement_facts)
             .where(movement_facts.c.order_id == fact.order_id)
@@ -207,16 +216,6 @@ class RulesStore:
         )
         if done.rowcount == 0:
             self.connection.execute(insert(movement_facts).values(order_id=fact.order_id, **values))
-
-    def save_evaluation(self, e: Evaluation) -> None:
-        self.connection.execute(
-            insert(rule_evaluations).values(
-                decision_id=e.decision_id, mode=e.mode, order_id=e.order_id,
-                customer_id=e.customer_id, rule_set_version=e.rule_set_version,
-                outcome=e.outcome, live_outcome=e.live_outcome, fired=list(e.fired),
-                reasons=[dict(r) for r in e.reasons], risk=dict(e.risk), decided_at=e.decided_at,
-            )
-        )  # fmt: skip
 
     def evaluations(self, decision_id: str) -> list[Evaluation]:
         """The live evaluation of a decision and any shadow ones, live first."""
@@ -262,21 +261,6 @@ class RulesStore:
         )
         return [_evaluation(r) for r in rows]
 
-    def save_risk_score(self, s: StoredRiskScore) -> None:
-        values = {
-            "score": s.score,
-            "band": s.band,
-            "factors": [dict(f) for f in s.factors],
-            "rule_set_version": s.rule_set_version,
-            "decision_id": s.decision_id,
-            "updated_at": s.updated_at,
-        }
-        done = self.connection.execute(
-            update(risk_scores).where(risk_scores.c.customer_id == s.customer_id).values(**values)
-        )
-        if done.rowcount == 0:
-            self.connection.execute(insert(risk_scores).values(customer_id=s.customer_id, **values))
-
     def risk_score(self, customer_id: str) -> StoredRiskScore | None:
         row = self.connection.execute(
             select(risk_scores).where(risk_scores.c.customer_id == customer_id)
@@ -286,18 +270,6 @@ class RulesStore:
         return StoredRiskScore(
             row.customer_id, row.score, row.band, tuple(row.factors), row.rule_set_version,
             row.decision_id, row.updated_at,
-        )  # fmt: skip
-
-    def save_travel_rule(
-        self, decision_id: str, order_id: str, customer_id: str, record: Mapping[str, Any],
-        at: dt.datetime,
-    ) -> None:  # fmt: skip
-        status = "complete" if record.get("complete") else "incomplete"
-        self.connection.execute(
-            insert(travel_rule_records).values(
-                decision_id=decision_id, order_id=order_id, customer_id=customer_id,
-                status=status, record=dict(record), recorded_at=at,
-            )
         )  # fmt: skip
 
     def travel_rule_for_order(self, order_id: str) -> list[dict[str, Any]]:
