@@ -122,6 +122,20 @@ def test_a_rail_that_answers_later_is_followed_up_until_it_completes(
     assert rail.submitted == [order.id] and rail.released == []
 
 
+def test_one_follow_up_reaches_every_order_however_many_pages_they_fill(
+    engine: Engine, clock: ManualClock
+) -> None:
+    rail = BankLikeRail()
+    service = PaymentOrderService(engine, RailRegistry([rail]), Fixed(Verdict.ALLOW), clock=clock)
+    orders = []
+    for _ in range(5):
+        orders.append(service.create(_cmd("a", "b", 10, OrderType.BANK_PAYMENT)))
+        clock.advance(seconds=1)
+    rail.answer = RailOutcome(completed=True, reason="ACSC at the bank")
+    assert service.follow_up(page=2) == 5
+    assert {service.get(o.id, None).state for o in orders} == {OrderState.COMPLETED}
+
+
 def test_a_rail_failure_found_by_the_follow_up_releases_the_funds(
     engine: Engine, clock: ManualClock
 ) -> None:

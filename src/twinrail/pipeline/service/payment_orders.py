@@ -8,7 +8,7 @@ Four commits for an internal transfer: order, hold (shared through group commit)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,11 +29,10 @@ from twinrail.pipeline.domain.model import (
 )
 from twinrail.pipeline.service.ports import CompliancePort, RailRegistry
 from twinrail.pipeline.store.order_store import OrderStore, StaleOrder
-from twinrail.platform.bulk import StagedWrite
 from twinrail.platform.clock import Clock, utc_now
 from twinrail.platform.db import READ_ONLY
 from twinrail.platform.telemetry import tracer
-from twinrail.platform.uow import UnitOfWork
+from twinrail.platform.uow import StagingUnitOfWork
 
 __all__ = ["PaymentOrderService", "CreatePaymentOrder", "screening_request"]
 
@@ -52,18 +51,6 @@ def screening_request(order: PaymentOrder) -> ScreeningRequest:
         chain_id=int(chain_id) if chain_id is not None else None,
         travel_rule=order.metadata.get("travel_rule"),
     )  # fmt: skip
-
-
-class _OrderUnitOfWork(UnitOfWork):
-    """A unit of work whose commit also writes the order rows the store staged."""
-
-    staged: list[StagedWrite] = []  # noqa: RUF012 - replaced, never mutated, per unit
-
-    def staged_writes(self) -> list[StagedWrite]:
-        return self.staged
-
-    def has_staged_rows(self) -> bool:
-        return bool(self.staged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,13 +170,14 @@ class PaymentOrderService:
             return self.get(order_id, None)
         return self._execute(moved) if moved.state is OrderState.APPROVED else moved
 
-    def follow_up(self, limit: int = 100) -> int:
-        """Ask the rails about the orders they still carry; record those that finished.
+    def follow_up(self, page: int = 100) -> int:
+        """Ask the rails about every order they still carry; record those that finished.
 
-        Returns how many orders moved.
+        Goes through all of them, a page at a time, so orders a rail keeps for long never
+        crowd out the ones behind them. Returns how many orders moved.
         """
         moved = 0
-        for order in self._orders_in((OrderState.PROCESSING, OrderState.AWAITING_SCA), limit):
+        for order in self._all_in((OrderState.PROCESSING, OrderState.AWAITING_SCA), page):
             rail = self.rails.rail_for(order.type)
             outcome = rail.status(order)
             if not (outcome.completed or outcome.failed):
@@ -206,20 +194,31 @@ class PaymentOrderService:
                 continue  # another worker recorded it first
         return moved
 
-    def resume(self, *, idle_for: dt.timedelta, limit: int = 100) -> int:
+    def resume(self, *, idle_for: dt.timedelta, page: int = 100) -> int:
         """Carry on approved orders that a crash left behind (untouched for `idle_for`).
 
         Reserving and submitting are keyed by the order id, so repeating them is safe.
         """
-        before = self.clock() - idle_for
-        stuck = [
-            order
-            for order in self._orders_in((OrderState.APPROVED,), limit)
-            if order.updated_at <= before
-        ]
+        stuck = list(
+            self._all_in((OrderState.APPROVED,), page, moved_before=self.clock() - idle_for)
+        )
         for order in stuck:
             self._execute(order)
         return len(stuck)
+
+    def _all_in(
+        self, states: Sequence[OrderState], page: int, *, moved_before: dt.datetime | None = None
+    ) -> Iterator[PaymentOrder]:
+        after: tuple[dt.datetime, str] | None = None
+        while True:
+            with self._reader() as conn:
+                found = OrderStore(conn).in_states(
+                    states, page, after=after, moved_before=moved_before
+                )
+            yield from found
+            if len(found) < page:
+                return
+            after = (found[-1].updated_at, found[-1].id)
 
     def _execute(self, order: PaymentOrder) -> PaymentOrder:
         """Reserve, hand to the rail and record how far it got; another writer may win."""
@@ -255,10 +254,6 @@ class PaymentOrderService:
             self._save(final, events, previous_version=version)
         return final
 
-    def _orders_in(self, states: Sequence[OrderState], limit: int) -> list[PaymentOrder]:
-        with self._reader() as conn:
-            return OrderStore(conn).in_states(states, limit)
-
     def _move(
         self, order: PaymentOrder, to: OrderState, reason: str, events: list[OrderTransitioned]
     ) -> PaymentOrder:
@@ -279,11 +274,11 @@ class PaymentOrderService:
         Raises StaleOrder when another writer moved the order on from `previous_version`.
         """
         actor = actor or f"client:{order.client_id}"
-        with _OrderUnitOfWork(
+        with StagingUnitOfWork(
             self.engine, actor=actor, correlation_id=order.id, clock=self.clock
         ) as uow:
-            uow.staged = OrderStore(uow.connection).stage(
-                order, events, previous_version=previous_version
+            uow.stage(
+                OrderStore(uow.connection).stage(order, events, previous_version=previous_version)
             )
             uow.publish(events)
             for event in events:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, tuple_
 from sqlalchemy.engine import RowMapping
 
 from twinrail.pipeline.domain.model import OrderState, OrderTransitioned, OrderType, PaymentOrder
@@ -86,14 +87,23 @@ class OrderStore:
         row = StagedWrite(payment_orders, [_values(order)], None if previous_version == 0 else "id")
         return [row, StagedWrite(order_transitions, transitions)]
 
-    def in_states(self, states: Sequence[OrderState], limit: int) -> list[PaymentOrder]:
-        """Orders in any of `states`, least recently moved first."""
-        query = (
-            select(payment_orders)
-            .where(payment_orders.c.state.in_([s.value for s in states]))
-            .order_by(payment_orders.c.updated_at, payment_orders.c.id)
-            .limit(limit)
-        )
+    def in_states(
+        self,
+        states: Sequence[OrderState],
+        limit: int,
+        *,
+        after: tuple[dt.datetime, str] | None = None,
+        moved_before: dt.datetime | None = None,
+    ) -> list[PaymentOrder]:
+        """Orders in any of `states`, least recently moved first; a page starts `after` the
+        (updated_at, id) of the previous page's last order."""
+        o = payment_orders.c
+        query = select(payment_orders).where(o.state.in_([s.value for s in states]))
+        if after is not None:
+            query = query.where(tuple_(o.updated_at, o.id) > tuple_(*after))
+        if moved_before is not None:
+            query = query.where(o.updated_at <= moved_before)
+        query = query.order_by(o.updated_at, o.id).limit(limit)
         return [_order(r) for r in self.conn.execute(query).mappings()]
 
     def count_by_state(self) -> dict[str, int]:
